@@ -1,0 +1,74 @@
+import { Args, Flags } from '@oclif/core';
+import { HaCommand, OperationError, stateFlags } from '@ha/lib';
+import {
+  Change, applyAll, describePlans, loadProviders, loadState, planAll, resolveStatePath, withStateLock,
+} from '@ha/lib/state';
+import { renderChanges } from '../plan-output.js';
+
+interface RestoreResult {
+  file: string;
+  dryRun: boolean;
+  applied: number;
+  sections: Array<{ section: string; plugin: string; changes: Change[] }>;
+}
+
+export default class Restore extends HaCommand<RestoreResult> {
+  static override summary = 'Make the kernel match the state file.';
+  static override description = `Reads and validates the whole state file first: a file with any error is rejected before anything changes, and the error names the JSON path. Every section must belong to an installed plugin whose kernel support is present, or nothing is changed.
+
+Restore converges: it computes the difference between each section and the kernel and applies only that, in dependency order (bonds, routes, ipvs, checks, vrrp), so unchanged objects and their connections are not touched. If a change fails, the changes already made are undone, newest first, and the command exits 1.
+
+With --dry-run the plan is printed and nothing is changed (the same as ha diff).`;
+
+  static override examples = [
+    { description: 'Show what would change, without changing it.', command: '<%= config.bin %> restore --dry-run' },
+    { description: 'Restore from a given file.', command: '<%= config.bin %> restore --state ./lb1.json' },
+    { description: 'Restore and report the applied changes as JSON.', command: '<%= config.bin %> restore ./lb1.json --json' },
+  ];
+
+  static override args = {
+    file: Args.string({ description: 'State file to restore (same as --state).' }),
+  };
+
+  static override flags = {
+    ...stateFlags,
+    'dry-run': Flags.boolean({ char: 'n', summary: 'Print the plan; change nothing.', default: false }),
+  };
+
+  protected async exec(): Promise<RestoreResult> {
+    const { args, flags } = await this.parse(Restore);
+    const file = resolveStatePath(args.file ?? flags.state);
+    const providers = await loadProviders(this.config);
+    const run = async (): Promise<RestoreResult> => {
+      const state = await loadState(file, providers);
+      const plans = await planAll(file, providers, state);
+      const sections = describePlans(plans);
+      if (flags['dry-run']) return { file, dryRun: true, applied: 0, sections };
+      const total = sections.reduce((n, s) => n + s.changes.length, 0);
+      const progress = process.stderr.isTTY && !this.jsonEnabled() && total > 50;
+      let n = 0;
+      const result = await applyAll(plans, progress ? () => {
+        n++;
+        if (n % 25 === 0 || n === total) process.stderr.write(`\rrestoring: ${n}/${total}`);
+      } : undefined);
+      if (progress) process.stderr.write('\r\x1b[K');
+      if (result.failure) {
+        const f = result.failure;
+        const undo = f.undoErrors.length === 0
+          ? `undid the ${f.undone} change(s) made before it`
+          : `undo failed for ${f.undoErrors.length} change(s): ${f.undoErrors.join('; ')}`;
+        throw new OperationError(`restore failed at ${f.change.op} ${f.change.object}: ${f.message}; ${undo}`, 'ERESTORE');
+      }
+      return { file, dryRun: false, applied: result.applied, sections };
+    };
+    // the dry run only reads; a real restore holds the lock so no save or restore interleaves
+    return flags['dry-run'] ? run() : withStateLock(file, run);
+  }
+
+  protected override render(r: RestoreResult): string {
+    const total = r.sections.reduce((n, s) => n + s.changes.length, 0);
+    if (total === 0) return `The kernel already matches ${r.file}; nothing to do.`;
+    const plan = renderChanges(r.sections);
+    return r.dryRun ? `Would apply ${total} change(s):\n${plan}` : `${plan}\nApplied ${r.applied} change(s).`;
+  }
+}

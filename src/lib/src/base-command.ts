@@ -1,0 +1,82 @@
+/**
+ * The base of every `ha` command: `--json` on all of them, table output for people, one-line errors
+ * without stack traces (unless DEBUG=ha*), exit codes 0/1/2.
+ *
+ * A command implements `exec()`, returning its result object, and `render(result)` for people.
+ * With `--json` the result is printed as JSON instead; its shape is the command's contract.
+ */
+import { Command, Flags } from '@oclif/core';
+import { EXIT_FAILED, EXIT_USAGE, HaError, debugEnabled } from './errors.js';
+import { toJson } from './output.js';
+import { NetlinkSession } from './netlink/session.js';
+
+interface OclifishError extends Error {
+  code?: string;
+  oclif?: { exit?: number };
+}
+
+/** `--state FILE` for the commands that read or write the state file. */
+export const stateFlags = {
+  state: Flags.string({
+    summary: 'State file to use.',
+    description: 'Defaults to $HA_STATE, then /etc/ha/state.json.',
+    helpValue: 'FILE',
+    env: 'HA_STATE',
+  }),
+};
+
+export abstract class HaCommand<T = unknown> extends Command {
+  static override enableJsonFlag = true;
+
+  protected abstract exec(): Promise<T>;
+
+  /** Human output for a result; nothing is printed when it returns undefined or ''. */
+  protected render(_result: T): string | undefined {
+    return undefined;
+  }
+
+  async run(): Promise<T> {
+    try {
+      const result = await this.exec();
+      if (!this.jsonEnabled()) {
+        const text = this.render(result);
+        if (text) this.log(text);
+      }
+      return result;
+    } finally {
+      NetlinkSession.closeAll();
+    }
+  }
+
+  protected override logJson(json: unknown): void {
+    process.stdout.write(`${toJson(json)}\n`);
+  }
+
+  /** Exit code of an error: ours carry one; oclif's parse errors carry 2; anything else is 1. */
+  static exitCodeOf(err: OclifishError): number {
+    if (err instanceof HaError) return err.exitCode;
+    const exit = err.oclif?.exit;
+    return typeof exit === 'number' ? exit : EXIT_FAILED;
+  }
+
+  /** One line: the first line of the message, without oclif's "See more help" trailer. */
+  protected oneLine(err: OclifishError, exitCode: number): string {
+    const first = (err.message || String(err)).split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'failed';
+    if (err instanceof HaError || exitCode !== EXIT_USAGE) return first;
+    return `${first} (see: ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)`;
+  }
+
+  protected override async catch(err: OclifishError): Promise<never> {
+    // this.exit() throws an ExitError: pass it through untouched
+    if (err.oclif?.exit !== undefined && err.code === 'EEXIT') throw err;
+    const exitCode = HaCommand.exitCodeOf(err);
+    const message = this.oneLine(err, exitCode);
+    if (this.jsonEnabled()) {
+      this.logJson({ error: { code: err instanceof HaError ? err.code : exitCode === EXIT_USAGE ? 'EUSAGE' : 'EFAILED', message, exitCode } });
+    } else {
+      process.stderr.write(`${this.config.bin}: ${message}\n`);
+    }
+    if (debugEnabled()) process.stderr.write(`${err.stack ?? ''}\n`);
+    return this.exit(exitCode);
+  }
+}

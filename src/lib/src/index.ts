@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './output.js';
+export * from './base-command.js';

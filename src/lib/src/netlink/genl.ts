@@ -1,0 +1,108 @@
+/**
+ * Generic netlink: the genlmsghdr, family resolution through the controller (resolved once per
+ * process and cached), and a small helper to send commands with typed attributes.
+ */
+import { UnavailableError } from '../errors.js';
+import { attrCodec, parseAttrs } from './attr.js';
+import { NetlinkError } from './errno.js';
+import { NETLINK_GENERIC, NetlinkMessage } from './message.js';
+import { NetlinkSession, Request } from './session.js';
+
+export const GENL_HDRLEN = 4;
+export const GENL_ID_CTRL = 16;
+export const CTRL_CMD_GETFAMILY = 3;
+
+const mcastGroup = attrCodec({ name: [1, 'string'], id: [2, 'u32'] });
+export const ctrlAttrs = attrCodec({
+  familyId: [1, 'u16'],
+  familyName: [2, 'string'],
+  version: [3, 'u32'],
+  hdrSize: [4, 'u32'],
+  maxAttr: [5, 'u32'],
+  mcastGroups: [7, mcastGroup, 'array'],
+});
+
+export interface GenlFamily {
+  name: string;
+  id: number;
+  version: number;
+  hdrSize: number;
+  maxAttr: number;
+  mcastGroups: Record<string, number>;
+}
+
+export function genlHeader(cmd: number, version: number): Buffer {
+  const b = Buffer.alloc(GENL_HDRLEN);
+  b.writeUInt8(cmd, 0);
+  b.writeUInt8(version, 1);
+  return b;
+}
+
+export interface GenlMessage {
+  cmd: number;
+  version: number;
+  /** The attributes after the genl header (and any family header). */
+  attrs: Buffer;
+}
+
+export function parseGenl(msg: NetlinkMessage, hdrSize = 0): GenlMessage {
+  return {
+    cmd: msg.data.readUInt8(0),
+    version: msg.data.readUInt8(1),
+    attrs: msg.data.subarray(GENL_HDRLEN + hdrSize),
+  };
+}
+
+const families = new Map<string, Promise<GenlFamily>>();
+
+/**
+ * Resolve a generic netlink family by name, once per process. A family the kernel does not have
+ * gives an UnavailableError carrying `hint` (for example how to load the module).
+ */
+export function resolveFamily(name: string, hint?: string): Promise<GenlFamily> {
+  let p = families.get(name);
+  if (!p) {
+    p = lookupFamily(name, hint);
+    families.set(name, p);
+    p.catch(() => families.delete(name));
+  }
+  return p;
+}
+
+async function lookupFamily(name: string, hint?: string): Promise<GenlFamily> {
+  const session = NetlinkSession.get(NETLINK_GENERIC);
+  let replies: NetlinkMessage[];
+  try {
+    replies = await session.request({
+      type: GENL_ID_CTRL,
+      payload: [genlHeader(CTRL_CMD_GETFAMILY, 1), ctrlAttrs.encode({ familyName: name })],
+      context: { object: `generic netlink family ${name}` },
+    });
+  } catch (error) {
+    if (error instanceof NetlinkError && error.errnoName === 'ENOENT') {
+      throw new UnavailableError(`generic netlink family ${name} is not available in this kernel${hint ? `: ${hint}` : ''}`);
+    }
+    throw error;
+  }
+  const reply = replies[0];
+  if (!reply) throw new UnavailableError(`generic netlink family ${name}: the controller sent no reply`);
+  const a = ctrlAttrs.decode(parseGenl(reply).attrs);
+  if (a.familyId === undefined) throw new UnavailableError(`generic netlink family ${name}: reply without a family id`);
+  const groups: Record<string, number> = {};
+  for (const g of a.mcastGroups ?? []) if (g.name !== undefined && g.id !== undefined) groups[g.name] = g.id;
+  return {
+    name,
+    id: a.familyId,
+    version: a.version ?? 1,
+    hdrSize: a.hdrSize ?? 0,
+    maxAttr: a.maxAttr ?? 0,
+    mcastGroups: groups,
+  };
+}
+
+/** Build a request for a resolved family. */
+export function genlRequest(family: GenlFamily, cmd: number, attrs: Buffer, extra: Omit<Request, 'type' | 'payload'> = {}, version = family.version): Request {
+  return { ...extra, type: family.id, payload: [genlHeader(cmd, version), attrs] };
+}
+
+export { parseAttrs };

@@ -1,0 +1,285 @@
+/**
+ * Netlink sessions: one long-lived socket per protocol per process, request/ACK matching by
+ * sequence number, dumps, and bulk requests pipelined with a bounded in-flight window and several
+ * messages per datagram.
+ *
+ * Built on the `netlink` package's RawNetlinkSocket (a dgram-like native socket). The framing,
+ * matching and error translation are ours so that we control batching and error messages.
+ */
+import { createRequire } from 'node:module';
+import { HaError, UnavailableError } from '../errors.js';
+import { ErrorContext, NetlinkError } from './errno.js';
+import {
+  NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+  NetlinkMessage, encodeMessage, errorCode, extAckMessage, parseMessages,
+} from './message.js';
+
+/** The subset of netlink's RawNetlinkSocket this module uses (loaded lazily: it is a native addon). */
+interface RawSocket {
+  on(event: 'message', fn: (msg: Buffer, rinfo: { port: number }) => void): void;
+  on(event: 'error', fn: (err: Error & { code?: string; errno?: number }) => void): void;
+  send(msg: Uint8Array | Uint8Array[], options: object, cb: (err?: Error) => void): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+  addMembership(group: number): void;
+  setRecvBufferSize(size: number): unknown;
+  setSendBufferSize(size: number): unknown;
+}
+
+export interface Request {
+  type: number;
+  /** Extra flags (NLM_F_REQUEST is always set; NLM_F_ACK is set for everything but dumps). */
+  flags?: number;
+  payload: Uint8Array | Uint8Array[];
+  /** How errors for this request are worded. */
+  context?: ErrorContext;
+}
+
+export type Outcome =
+  | { ok: true; messages: NetlinkMessage[] }
+  | { ok: false; error: HaError };
+
+export interface BulkOptions {
+  /** Most messages in flight at once (default 256). */
+  window?: number;
+  /** Most messages packed into one datagram (default 32). */
+  perDatagram?: number;
+  /** Stop sending new requests after the first failure (default true). */
+  stopOnError?: boolean;
+}
+
+interface Pending {
+  dump: boolean;
+  messages: NetlinkMessage[];
+  interrupted: boolean;
+  context?: ErrorContext;
+  settle(outcome: Outcome): void;
+}
+
+let rawModule: { RawNetlinkSocket: new (protocol: number, options?: object) => RawSocket } | undefined;
+function loadRaw(): NonNullable<typeof rawModule> {
+  if (!rawModule) {
+    const require = createRequire(import.meta.url);
+    rawModule = require('netlink') as NonNullable<typeof rawModule>;
+  }
+  return rawModule;
+}
+
+const sessions = new Map<number, NetlinkSession>();
+
+export class NetlinkSession {
+  /** The process-wide session for a protocol (NETLINK_ROUTE, NETLINK_GENERIC, …). */
+  static get(protocol: number): NetlinkSession {
+    let s = sessions.get(protocol);
+    if (!s) {
+      s = new NetlinkSession(protocol);
+      sessions.set(protocol, s);
+    }
+    return s;
+  }
+
+  /** Close every session of this process. */
+  static closeAll(): void {
+    for (const s of sessions.values()) s.close();
+    sessions.clear();
+  }
+
+  readonly protocol: number;
+  private socket?: RawSocket;
+  private seq = (Math.random() * 0x7fffffff) >>> 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(msg: NetlinkMessage) => void>();
+  /** Datagrams sent, for tests and benchmarks that count system calls. */
+  datagramsSent = 0;
+
+  private constructor(protocol: number) {
+    this.protocol = protocol;
+  }
+
+  private open(): RawSocket {
+    if (this.socket) return this.socket;
+    const { RawNetlinkSocket } = loadRaw();
+    let sock: RawSocket;
+    try {
+      sock = new RawNetlinkSocket(this.protocol);
+    } catch (error) {
+      throw new UnavailableError(`cannot open a netlink socket (protocol ${this.protocol}): ${(error as Error).message}`);
+    }
+    try {
+      sock.setRecvBufferSize(4 * 1024 * 1024);
+      sock.setSendBufferSize(1024 * 1024);
+    } catch {
+      // best effort: the kernel caps these at rmem_max/wmem_max
+    }
+    sock.on('message', (buf, rinfo) => {
+      if (rinfo.port !== 0) return; // only the kernel speaks to us
+      this.receive(buf);
+    });
+    sock.on('error', (err) => this.failAll(new HaError(`netlink socket error: ${err.code ?? err.message}`, { cause: err })));
+    sock.unref();
+    this.socket = sock;
+    return sock;
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    if (this.seq === 0) this.seq = 1;
+    return this.seq;
+  }
+
+  private receive(buf: Buffer): void {
+    for (const msg of parseMessages(buf)) {
+      const p = this.pending.get(msg.seq);
+      if (!p) {
+        for (const fn of this.listeners) fn(msg);
+        continue;
+      }
+      if (msg.flags & NLM_F_DUMP_INTR) p.interrupted = true;
+      if (msg.type === NLMSG_ERROR) {
+        const errno = errorCode(msg);
+        this.finish(msg.seq, errno === 0
+          ? { ok: true, messages: p.messages }
+          : { ok: false, error: new NetlinkError(errno, p.context, extAckMessage(msg)) });
+      } else if (msg.type === NLMSG_DONE) {
+        const errno = msg.data.length >= 4 ? -msg.data.readInt32LE(0) : 0;
+        if (errno > 0) this.finish(msg.seq, { ok: false, error: new NetlinkError(errno, p.context) });
+        else if (p.interrupted) this.finish(msg.seq, { ok: false, error: new DumpInterrupted() });
+        else this.finish(msg.seq, { ok: true, messages: p.messages });
+      } else if (msg.type === NLMSG_NOOP || msg.type === NLMSG_OVERRUN) {
+        continue;
+      } else {
+        p.messages.push({ ...msg, data: Buffer.from(msg.data) });
+      }
+    }
+  }
+
+  private finish(seq: number, outcome: Outcome): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    this.pending.delete(seq);
+    if (this.pending.size === 0 && this.listeners.size === 0) this.socket?.unref();
+    p.settle(outcome);
+  }
+
+  private failAll(error: HaError): void {
+    for (const seq of [...this.pending.keys()]) this.finish(seq, { ok: false, error });
+  }
+
+  /** Frame a request and register it; returns the bytes to send. */
+  private prepare(req: Request, settle: (o: Outcome) => void): Buffer {
+    const sock = this.open();
+    const dump = ((req.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
+    const seq = this.nextSeq();
+    const flags = NLM_F_REQUEST | (req.flags ?? 0) | (dump ? 0 : NLM_F_ACK);
+    const parts = Array.isArray(req.payload) ? req.payload : [req.payload as Uint8Array];
+    const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, ...parts);
+    if (this.pending.size === 0) sock.ref();
+    this.pending.set(seq, { dump, messages: [], interrupted: false, context: req.context, settle });
+    return bytes;
+  }
+
+  private transmit(datagram: Buffer[] | Buffer, seqsOf: () => number[]): void {
+    this.datagramsSent++;
+    this.socket!.send(datagram, {}, (err) => {
+      if (!err) return;
+      const error = new HaError(`netlink send failed: ${(err as Error & { code?: string }).code ?? err.message}`, { cause: err });
+      for (const seq of seqsOf()) this.finish(seq, { ok: false, error });
+    });
+  }
+
+  /** Send one request; resolves with the data messages received before the ACK (or DONE). */
+  async request(req: Request): Promise<NetlinkMessage[]> {
+    const outcome = await new Promise<Outcome>((resolve) => {
+      const bytes = this.prepare(req, resolve);
+      const seq = bytes.readUInt32LE(8);
+      this.transmit(bytes, () => [seq]);
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.messages;
+  }
+
+  /** Dump a table (adds NLM_F_DUMP); retried up to 3 times when the kernel reports it changed mid-dump. */
+  async dump(req: Request): Promise<NetlinkMessage[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.request({ ...req, flags: (req.flags ?? 0) | NLM_F_DUMP });
+      } catch (error) {
+        if (!(error instanceof DumpInterrupted) || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  /**
+   * Send many requests pipelined: at most `window` in flight, up to `perDatagram` per datagram.
+   * Returns one outcome per request, in order; with stopOnError (the default), requests after the
+   * first failure are not sent and their outcome is undefined.
+   */
+  async bulk(requests: Iterable<Request>, options: BulkOptions = {}): Promise<(Outcome | undefined)[]> {
+    const window = Math.max(1, options.window ?? 256);
+    const perDatagram = Math.max(1, Math.min(options.perDatagram ?? 32, window));
+    const stopOnError = options.stopOnError ?? true;
+    const iter = requests[Symbol.iterator]();
+    const outcomes: (Outcome | undefined)[] = [];
+    let inFlight = 0;
+    let exhausted = false;
+    let failed = false;
+
+    await new Promise<void>((resolveAll, rejectAll) => {
+      const pump = (): void => {
+        try {
+          while (!exhausted && !(stopOnError && failed) && inFlight < window) {
+            const batch: Buffer[] = [];
+            const seqs: number[] = [];
+            while (batch.length < perDatagram && inFlight < window) {
+              const next = iter.next();
+              if (next.done) { exhausted = true; break; }
+              const index = outcomes.length;
+              outcomes.push(undefined);
+              inFlight++;
+              const bytes = this.prepare(next.value, (o) => {
+                outcomes[index] = o;
+                inFlight--;
+                if (!o.ok) failed = true;
+                pump();
+              });
+              batch.push(bytes);
+              seqs.push(bytes.readUInt32LE(8));
+            }
+            if (batch.length > 0) this.transmit(Buffer.concat(batch), () => seqs);
+          }
+          if (inFlight === 0 && (exhausted || (stopOnError && failed))) resolveAll();
+        } catch (error) {
+          rejectAll(error);
+        }
+      };
+      pump();
+    });
+    return outcomes;
+  }
+
+  /** Join a multicast group and receive its notifications (keeps the process alive until close). */
+  subscribe(group: number, fn: (msg: NetlinkMessage) => void): () => void {
+    const sock = this.open();
+    sock.addMembership(group);
+    this.listeners.add(fn);
+    sock.ref();
+    return () => {
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0 && this.pending.size === 0) sock.unref();
+    };
+  }
+
+  close(): void {
+    this.failAll(new HaError('netlink session closed'));
+    this.socket?.close();
+    this.socket = undefined;
+    sessions.delete(this.protocol);
+  }
+}
+
+class DumpInterrupted extends HaError {
+  constructor() {
+    super('the kernel table changed during the dump; try again');
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The plugin contract for the state file.
+ *
+ * The core does not know the sections. Each plugin registers, through the oclif hook `ha:sections`,
+ * one or more SectionProviders: how to capture its section from the kernel, plan the changes that
+ * make the kernel match a section, and apply them (each planned step can be undone). `ha save`,
+ * `ha diff` and `ha restore` run every installed provider in dependency order (by `order`:
+ * bond 10, route 20, ipvs 30, check 40, vrrp 50). A third-party plugin joins by implementing the
+ * same hook.
+ */
+import type { Config } from '@oclif/core';
+import { HaError, UnavailableError, UsageError } from '../errors.js';
+import { JsonSchema } from './schema.js';
+import { STATE_VERSION, StateDocument, StateFileError, checkState, coreSchema } from './file.js';
+
+export const SECTIONS_HOOK = 'ha:sections';
+
+/** Suggested orders so that sections restore in dependency order. */
+export const SECTION_ORDER = { bonds: 10, routes: 20, ipvs: 30, checks: 40, vrrp: 50 } as const;
+
+/** One change a plan makes, as people and `--json` see it. */
+export interface Change {
+  op: 'add' | 'delete' | 'change';
+  /** e.g. "service 192.0.2.10:80/tcp" */
+  object: string;
+  /** e.g. "weight 1 -> 3" */
+  detail?: string;
+}
+
+/** A change with the means to make it and to take it back. */
+export interface Step extends Change {
+  apply(): Promise<void>;
+  undo(): Promise<void>;
+}
+
+export interface SectionProvider<T = unknown> {
+  /** Key of the section in the state file (`ipvs`, `routes`…). */
+  name: string;
+  /** Restore order; lower first. */
+  order: number;
+  /** JSON Schema of the section's value. */
+  schema: JsonSchema;
+  /** Resolves if the running kernel can hold this section; throws UnavailableError saying why not. */
+  available(): Promise<void>;
+  /** Read the section from the kernel. */
+  capture(): Promise<T>;
+  /** The steps that make the kernel match `desired`, computed against the kernel now. */
+  plan(desired: T): Promise<Step[]>;
+  /** Extra checks beyond the schema (cross references…); return problems as [path, message]. */
+  check?(section: T): Array<[path: string, message: string]>;
+}
+
+export interface LoadedProvider extends SectionProvider {
+  /** The oclif plugin that registered it. */
+  plugin: string;
+}
+
+/** Collect the providers of every installed plugin, in restore order. */
+export async function loadProviders(config: Config): Promise<LoadedProvider[]> {
+  const result = await config.runHook(SECTIONS_HOOK as never, {} as never);
+  const providers: LoadedProvider[] = [];
+  for (const failure of result.failures) {
+    throw new HaError(`plugin ${failure.plugin.name} failed to register its state sections: ${failure.error.message}`);
+  }
+  for (const success of result.successes as Array<{ plugin: { name: string }; result: unknown }>) {
+    const list = Array.isArray(success.result) ? success.result : [success.result];
+    for (const p of list as SectionProvider[]) {
+      if (!p || typeof p.name !== 'string') continue;
+      const clash = providers.find((q) => q.name === p.name);
+      if (clash) throw new HaError(`state section "${p.name}" is registered by both ${clash.plugin} and ${success.plugin.name}`);
+      providers.push({ ...p, plugin: success.plugin.name });
+    }
+  }
+  return providers.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+}
+
+/** The whole-file schema: the core schema with each provider's section schema plugged in. */
+export function fullSchema(providers: SectionProvider[]): JsonSchema {
+  const properties: Record<string, JsonSchema> = { ...coreSchema.properties };
+  for (const p of providers) properties[p.name] = p.schema;
+  return { ...coreSchema, properties };
+}
+
+/**
+ * Validate a parsed document: the core schema, each installed provider's section schema and
+ * its extra checks. Sections no installed plugin knows are only checked to be objects.
+ */
+export function validateState(file: string, doc: unknown, providers: SectionProvider[]): StateDocument {
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && 'version' in doc && (doc as StateDocument).version !== STATE_VERSION
+    && typeof (doc as StateDocument).version === 'number') {
+    throw new StateFileError(file, { path: '$.version', message: `unsupported version ${(doc as StateDocument).version} (this ha reads version ${STATE_VERSION})` });
+  }
+  const state = checkState(file, doc, fullSchema(providers));
+  for (const p of providers) {
+    if (state[p.name] === undefined || !p.check) continue;
+    const problems = p.check(state[p.name]);
+    if (problems.length > 0) {
+      const [path, message] = problems[0]!;
+      throw new StateFileError(file, { path: path.startsWith('$') ? path : `$.${p.name}${path}`, message });
+    }
+  }
+  return state;
+}
+
+export interface SectionReport {
+  name: string;
+  plugin?: string;
+  status: 'saved' | 'kept' | 'skipped';
+  reason?: string;
+}
+
+/** Capture every provider's section; sections that cannot be captured keep their previous value. */
+export async function captureAll(providers: LoadedProvider[], previous: StateDocument): Promise<{ doc: StateDocument; sections: SectionReport[] }> {
+  const doc: StateDocument = { ...previous, version: STATE_VERSION };
+  const sections: SectionReport[] = [];
+  for (const p of providers) {
+    try {
+      await p.available();
+      doc[p.name] = await p.capture();
+      sections.push({ name: p.name, plugin: p.plugin, status: 'saved' });
+    } catch (error) {
+      if (!(error instanceof UnavailableError)) throw error;
+      sections.push({ name: p.name, plugin: p.plugin, status: 'skipped', reason: error.message });
+    }
+  }
+  for (const name of Object.keys(previous)) {
+    if (name === 'version' || name === '$schema' || providers.some((p) => p.name === name)) continue;
+    sections.push({ name, status: 'kept', reason: 'no installed plugin manages this section' });
+  }
+  return { doc, sections };
+}
+
+export interface SectionPlan {
+  name: string;
+  plugin: string;
+  steps: Step[];
+}
+
+/**
+ * Plan a restore: every section in the file must have an installed provider whose kernel support
+ * is present, otherwise nothing is planned (and so nothing changes).
+ */
+export async function planAll(file: string, providers: LoadedProvider[], state: StateDocument): Promise<SectionPlan[]> {
+  const names = Object.keys(state).filter((k) => k !== 'version' && k !== '$schema');
+  for (const name of names) {
+    if (!providers.some((p) => p.name === name)) {
+      const known = providers.map((p) => p.name);
+      throw new UsageError(`state file ${file}: section "${name}" is not managed by any installed plugin (installed sections: ${known.length ? known.join(', ') : 'none'})`, 'ESECTION');
+    }
+  }
+  const wanted = providers.filter((p) => names.includes(p.name));
+  for (const p of wanted) {
+    try {
+      await p.available();
+    } catch (error) {
+      if (error instanceof UnavailableError) throw new HaError(`cannot restore section "${p.name}": ${error.message}; nothing was changed`, { code: 'EUNAVAILABLE' });
+      throw error;
+    }
+  }
+  const plans: SectionPlan[] = [];
+  for (const p of wanted) plans.push({ name: p.name, plugin: p.plugin, steps: await p.plan(state[p.name]) });
+  return plans;
+}
+
+export interface ApplyResult {
+  applied: number;
+  /** Set when a step failed: what failed, and whether undoing the earlier steps worked. */
+  failure?: { section: string; change: Change; message: string; undone: number; undoErrors: string[] };
+}
+
+/** Apply plans in order; on the first failure undo what was applied, newest first. */
+export async function applyAll(plans: SectionPlan[], onStep?: (section: string, step: Step) => void): Promise<ApplyResult> {
+  const done: Array<{ section: string; step: Step }> = [];
+  for (const plan of plans) {
+    for (const step of plan.steps) {
+      try {
+        await step.apply();
+        done.push({ section: plan.name, step });
+        onStep?.(plan.name, step);
+      } catch (error) {
+        const undoErrors: string[] = [];
+        let undone = 0;
+        for (const { step: s } of done.reverse()) {
+          try {
+            await s.undo();
+            undone++;
+          } catch (undoError) {
+            undoErrors.push(`${s.op} ${s.object}: ${(undoError as Error).message}`);
+          }
+        }
+        const { op, object, detail } = step;
+        return {
+          applied: done.length,
+          failure: { section: plan.name, change: { op, object, detail }, message: (error as Error).message, undone, undoErrors },
+        };
+      }
+    }
+  }
+  return { applied: done.length };
+}
+
+/** The JSON shape of a plan, without the functions. */
+export function describePlans(plans: SectionPlan[]): Array<{ section: string; plugin: string; changes: Change[] }> {
+  return plans.map((p) => ({
+    section: p.name,
+    plugin: p.plugin,
+    changes: p.steps.map(({ op, object, detail }) => (detail === undefined ? { op, object } : { op, object, detail })),
+  }));
+}
+
+/** Read and validate a state file against the installed providers' schemas. */
+export async function loadState(file: string, providers: SectionProvider[], options: { missingOk?: boolean } = {}): Promise<StateDocument> {
+  const { readState } = await import('./file.js');
+  return validateState(file, await readState(file, options), providers);
+}

@@ -1,0 +1,3 @@
+export * from './schema.js';
+export * from './file.js';
+export * from './contract.js';
