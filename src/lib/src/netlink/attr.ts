@@ -195,9 +195,9 @@ export function attrCodec<S extends TableSpec>(spec: S, options: CodecOptions = 
           parts.push(encodeAttr(type, encodeScalar(kind, v, name)));
         } else if (many === 'array') {
           if (!Array.isArray(v)) throw new TypeError(`attribute ${name}: expected a list`);
-          parts.push(encodeNested(type, v.map((item, i) => kind.nest(i + 1, item)), nestedFlag));
+          parts.push(encodeNested(type, v.map((item, i) => encodeAttr(i + 1, kind.encode(item), nestedFlag ? NLA_F_NESTED : 0)), nestedFlag));
         } else {
-          parts.push(kind.nest(type, v));
+          parts.push(encodeAttr(type, kind.encode(v), nestedFlag ? NLA_F_NESTED : 0));
         }
       }
       return Buffer.concat(parts);

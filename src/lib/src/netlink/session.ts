@@ -228,7 +228,9 @@ export class NetlinkSession {
     await new Promise<void>((resolveAll, rejectAll) => {
       const pump = (): void => {
         try {
-          while (!exhausted && !(stopOnError && failed) && inFlight < window) {
+          // refill only when a whole datagram's worth of the window is free, so that replies
+          // arriving one by one do not turn into one datagram per request
+          while (!exhausted && !(stopOnError && failed) && (window - inFlight >= perDatagram || inFlight === 0)) {
             const batch: Buffer[] = [];
             const seqs: number[] = [];
             while (batch.length < perDatagram && inFlight < window) {

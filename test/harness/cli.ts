@@ -1,0 +1,85 @@
+/**
+ * Running the built CLI the way a user does: `node bin/run.js …` in a child process.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is dist/test/harness/cli.js). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = join(ROOT, 'bin', 'run.js');
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  cwd?: string;
+  /** Prefix the command, e.g. ['ip', 'netns', 'exec', ns]. */
+  wrap?: string[];
+}
+
+/** A clean environment: no colour, no DEBUG, and no user plugins unless a test adds them. */
+export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.DEBUG;
+  delete env.HA_STATE;
+  delete env.FORCE_COLOR;
+  delete env.NODE_TEST_CONTEXT;
+  env.HA_DATA_DIR = env.HA_DATA_DIR_FOR_TESTS ?? join(tmpdir(), 'ha-test-no-user-plugins');
+  return { ...env, ...extra };
+}
+
+export function ha(args: string[], options: RunOptions = {}): Run {
+  const cmd = [...(options.wrap ?? []), process.execPath, BIN, ...args];
+  const r = spawnSync(cmd[0]!, cmd.slice(1), {
+    cwd: options.cwd ?? ROOT,
+    env: baseEnv(options.env),
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function haSpawn(args: string[], options: RunOptions = {}): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function tempDir(label: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `ha-${label}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A data directory in which the test-only plugin under test/fixtures/plugin-demo is linked, the
+ * way `ha plugins link` records a third-party plugin. Pass it as HA_DATA_DIR.
+ */
+export function demoPluginDataDir(dir: string): string {
+  const data = join(dir, 'data');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(data, 'package.json'), JSON.stringify({
+    private: true,
+    oclif: { schema: 1, plugins: [{ type: 'link', name: 'ha-plugin-demo', root: join(ROOT, 'test', 'fixtures', 'plugin-demo') }] },
+  }));
+  return data;
+}
+
+/** Assert-friendly: the run's stderr as one trimmed line (fails loudly if there are several). */
+export function oneLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== 1) throw new Error(`expected exactly one line, got ${lines.length}:\n${text}`);
+  return lines[0]!;
+}
+
+export function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
