@@ -61,9 +61,11 @@ function escCode(s: string): string {
   return esc(s).replaceAll('-', '\\-');
 }
 
-/** Escape prose: like esc, but option-like words (-n, --dry-run) get real minus signs. */
+/** Escape prose: like esc, but option-like words (-n, --dry-run) and a lone - get real minus signs. */
 function escProse(s: string): string {
-  return esc(s).replace(/(^|[\s(["'`=,/|])(--?[A-Za-z0-9][\w-]*)/g, (_m, pre: string, opt: string) => pre + opt.replaceAll('-', '\\-'));
+  return esc(s)
+    .replace(/(^|[\s(["'`=,/|])(--?[A-Za-z0-9][\w-]*)/g, (_m, pre: string, opt: string) => pre + opt.replaceAll('-', '\\-'))
+    .replace(/(^|\s)-(?=\s|$)/g, '$1\\-');
 }
 
 /** A whole text line: protect a leading control character and drop surrounding blanks. */
@@ -180,11 +182,22 @@ function defaultText(value: unknown): string | undefined {
  */
 function prose(text: string, first = '.PP'): string[] {
   const out: string[] = [];
+  // in the body of a .TP/.IP item, nested blocks are put inside .RS (no argument: the item's indent)
+  const body = first !== '.PP';
   let started = false;
   const open = (): void => {
     if (!started && first) out.push(first);
-    else if (started) out.push(first === '' || first === '.IP' ? '.IP' : '.PP');
+    else if (started) out.push(body ? '.IP' : '.PP');
     started = true;
+  };
+  const endList = (): void => {
+    if (body) out.push('.RE');
+  };
+  const startCode = (): void => {
+    out.push(...(body ? ['.RS'] : []), '.RS 4', '.EX');
+  };
+  const endCode = (): void => {
+    out.push('.EE', '.RE', ...(body ? ['.RE'] : []));
   };
   for (const block of text.replace(/\r\n?/g, '\n').trim().split(/\n[ \t]*\n/)) {
     let mode: 'none' | 'text' | 'item' | 'code' = 'none';
@@ -193,20 +206,31 @@ function prose(text: string, first = '.PP'): string[] {
       if (raw.trim() === '') continue;
       const bullet = /^\s*[-*]\s+(.*)$/.exec(raw);
       const indent = /^[ \t]+/.exec(raw)?.[0] ?? '';
-      if (mode === 'code' && (indent.length >= codeIndent.length && indent.length > 0)) {
+      if (mode === 'code' && indent.length > 0 && indent.length >= codeIndent.length) {
         out.push(codeLine(raw.slice(codeIndent.length)));
         continue;
       }
-      if (mode === 'code') out.push('.EE', '.RE');
+      if (mode === 'item' && indent && !bullet) {
+        out.push(line(escProse(raw)));
+        continue;
+      }
       if (bullet) {
+        if (mode === 'code') endCode();
+        if (mode !== 'item') {
+          if (!started && first) out.push(first);
+          if (body) out.push('.RS');
+        }
         out.push('.IP \\(bu 2', line(escProse(bullet[1] ?? '')));
         started = true;
         mode = 'item';
-      } else if (indent && mode === 'item') {
-        out.push(line(escProse(raw)));
-      } else if (indent.length >= 2 || indent.includes('\t')) {
-        if (mode === 'none') open();
-        out.push('.RS 4', '.EX', codeLine(raw.slice(indent.length)));
+        continue;
+      }
+      if (mode === 'item') endList();
+      if (mode === 'code') endCode();
+      if (indent.length >= 2 || indent.includes('\t')) {
+        if (mode === 'none' || !started) open();
+        startCode();
+        out.push(codeLine(raw.slice(indent.length)));
         codeIndent = indent;
         mode = 'code';
       } else {
@@ -215,7 +239,8 @@ function prose(text: string, first = '.PP'): string[] {
         mode = 'text';
       }
     }
-    if (mode === 'code') out.push('.EE', '.RE');
+    if (mode === 'item') endList();
+    if (mode === 'code') endCode();
   }
   return out;
 }
@@ -391,7 +416,7 @@ function commandPage(cmd: Cmd, version: string): Page {
 }
 
 interface Entry {
-  /** top-level name: a topic or a command */
+  /** a topic or a command id */
   name: string;
   summary: string;
   page: string;
@@ -426,7 +451,7 @@ function mainPage(entries: Entry[], description: string, version: string): Page 
   );
   out.push('.SH COMMANDS');
   for (const e of entries) {
-    out.push('.TP', bold(escCode(`${BIN} ${spaced(e.name)}`)), ...prose(e.summary || '(no summary)', ''), '.IP', `See ${ref(e.page)}.`);
+    out.push('.TP', bold(escCode(`${BIN} ${spaced(e.name)}`)), ...prose(e.summary || '(no summary)', ''), `See ${ref(e.page)}.`);
   }
   out.push(
     '.SH "GLOBAL OPTIONS"',
@@ -522,6 +547,9 @@ async function generate(): Promise<Page[]> {
       const page = topicPage(top, description, ordered, version);
       pages.push(page);
       entries.push({ name: top, summary: description, page: page.file.replace(/\.1$/, '') });
+      for (const c of ordered) {
+        if (c.id !== top) entries.push({ name: c.id, summary: summaryAndDescription(c).summary, page: page.file.replace(/\.1$/, '') });
+      }
     } else {
       const cmd = cmds[0]!;
       const page = commandPage(cmd, version);
@@ -536,7 +564,7 @@ async function generate(): Promise<Page[]> {
 function existingPages(): string[] {
   if (!existsSync(manDir)) return [];
   return readdirSync(manDir)
-    .filter((f) => /^ha.*\.1$/.test(f))
+    .filter((f) => /^ha(-[^/]+)?\.1$/.test(f))
     .sort();
 }
 
