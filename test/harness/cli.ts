@@ -2,7 +2,7 @@
  * Running the built CLI the way a user does: `node bin/run.js …` in a child process.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,15 +60,18 @@ export function tempDir(label: string): { path: string; remove(): void } {
 }
 
 /**
- * A data directory in which the test-only plugin under test/fixtures/plugin-demo is linked, the
- * way `ha plugins link` records a third-party plugin. Pass it as HA_DATA_DIR.
+ * A data directory in which the test-only plugin under test/fixtures/plugin-demo is installed the
+ * way oclif records a user-installed third-party plugin (data/node_modules + package.json).
+ * Pass it as HA_DATA_DIR.
  */
 export function demoPluginDataDir(dir: string): string {
   const data = join(dir, 'data');
-  mkdirSync(data, { recursive: true });
+  mkdirSync(join(data, 'node_modules'), { recursive: true });
+  symlinkSync(join(ROOT, 'test', 'fixtures', 'plugin-demo'), join(data, 'node_modules', 'ha-plugin-demo'));
   writeFileSync(join(data, 'package.json'), JSON.stringify({
     private: true,
-    oclif: { schema: 1, plugins: [{ type: 'link', name: 'ha-plugin-demo', root: join(ROOT, 'test', 'fixtures', 'plugin-demo') }] },
+    dependencies: { 'ha-plugin-demo': '0.0.0' },
+    oclif: { schema: 1, plugins: [{ type: 'user', name: 'ha-plugin-demo' }] },
   }));
   return data;
 }

@@ -32,7 +32,7 @@ export function table(head: string[], rows: Cell[][], options: { align?: Array<'
       right: '', 'right-mid': '', middle: '  ',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    colAligns: options.align,
+    ...(options.align ? { colAligns: options.align } : {}),
   });
   for (const row of rows) t.push(row.map((cell) => (cell === undefined || cell === null ? '-' : String(cell))));
   return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');

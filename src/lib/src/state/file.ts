@@ -6,7 +6,7 @@
  * passwords), and is serialized by a lock file so that two `ha` processes cannot interleave.
  */
 import { constants as fsc } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HaError, UsageError } from '../errors.js';
 import { JsonSchema, SchemaProblem, validate } from './schema.js';
@@ -28,7 +28,7 @@ export const coreSchema: JsonSchema = {
     version: { type: 'integer', const: STATE_VERSION, description: 'Format version of the state file.' },
   },
   patternProperties: {
-    '^[a-z][a-z0-9-]*$': { type: 'object' },
+    '^(?!version$)[a-z][a-z0-9-]*$': { type: 'object' },
   },
   additionalProperties: false,
 };
@@ -155,7 +155,13 @@ export async function withStateLock<T>(file: string, fn: () => Promise<T>, optio
 export async function writeAtomic(file: string, text: string): Promise<void> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  // temporary files left by writers that were killed before their rename
+  const prefix = `.${basename(file)}.`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = name.startsWith(prefix) && name.endsWith('.tmp') ? /^(\d+)\./.exec(name.slice(prefix.length)) : null;
+    if (m && !alive(Number(m[1]))) await rm(join(dir, name), { force: true });
+  }
+  const tmp = join(dir, `${prefix}${process.pid}.${Date.now().toString(36)}.tmp`);
   const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   try {
     await fh.writeFile(text, 'utf8');

@@ -1,0 +1,78 @@
+/**
+ * The built CLI as a user meets it: help, version, mistakes, --json, colour, and the metadata
+ * every command must carry.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ROOT, ha, oneLine } from './harness/cli.js';
+
+test('ha --help lists the core commands and topics', () => {
+  const r = ha(['--help']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const word of ['save', 'diff', 'restore', 'state', 'autocomplete']) assert.match(r.stdout, new RegExp(`\\n  ${word}\\s`));
+});
+
+test('ha --version and -v print name and version', () => {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+  for (const flag of ['--version', '-v']) {
+    const r = ha([flag]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`^ha/${version.replaceAll('.', '\\.')} linux-`));
+  }
+});
+
+test('a mistyped command suggests the right one: one line, exit 2', () => {
+  const r = ha(['sav']);
+  assert.equal(r.code, 2);
+  assert.equal(oneLine(r.stderr), 'ha: "sav" is not a command; did you mean "ha save"? see "ha --help" for the list');
+  const far = ha(['frobnicate']);
+  assert.equal(far.code, 2);
+  assert.doesNotMatch(oneLine(far.stderr), /did you mean/);
+});
+
+test('invalid usage is one line, exit 2, no stack trace; DEBUG=ha* adds the stack', () => {
+  const r = ha(['save', '--bogus']);
+  assert.equal(r.code, 2);
+  const line = oneLine(r.stderr);
+  assert.match(line, /^ha: Nonexistent flag: --bogus \(see: ha save --help\)$/);
+  const extra = ha(['state', 'validate', 'a', 'b']);
+  assert.equal(extra.code, 2);
+  assert.match(oneLine(extra.stderr), /Unexpected argument: b/);
+  const debug = ha(['save', '--bogus'], { env: { DEBUG: 'ha*' } });
+  assert.equal(debug.code, 2);
+  assert.match(debug.stderr, /\n\s+at /, 'stack trace with DEBUG=ha*');
+});
+
+test('errors with --json are a stable JSON object on stdout', () => {
+  const r = ha(['state', 'validate', '/nonexistent/state.json', '--json']);
+  assert.equal(r.code, 2);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    error: { code: 'ENOENT', message: 'state file /nonexistent/state.json does not exist', exitCode: 2 },
+  });
+  assert.equal(r.stderr, '');
+});
+
+test('colour only when forced or on a TTY, and never with NO_COLOR', () => {
+  const coloured = ha(['diff', '--help'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+  const plain = ha(['state', 'schema'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
+  assert.equal(plain.code, 0);
+  assert.doesNotMatch(plain.stdout, /\x1b\[/);
+  assert.equal(coloured.code, 0);
+});
+
+test('every command has a summary, a description, examples and --json', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+    commands: Record<string, { summary?: string; description?: string; examples?: unknown[]; flags: Record<string, { options?: string[]; type: string }>; enableJsonFlag?: boolean }>;
+  };
+  const ids = Object.keys(manifest.commands);
+  assert.ok(ids.length >= 5);
+  for (const id of ids) {
+    const c = manifest.commands[id]!;
+    assert.ok(c.summary && c.summary.length > 10, `${id}: summary`);
+    assert.ok(c.description && c.description.length > 40, `${id}: description`);
+    assert.ok(c.examples && c.examples.length > 0, `${id}: examples`);
+    assert.ok(c.flags.json, `${id}: --json`);
+  }
+});

@@ -1,0 +1,115 @@
+/**
+ * User-Mode Linux: a Linux 6.1 kernel with IPVS and bonding that runs as an ordinary process
+ * (Debian package user-mode-linux). It is booted once per test run with this machine's filesystem
+ * as its read-only root (hostfs), so node, the checkout and node_modules are visible at the same
+ * paths. Results come back through a writable hostfs folder under /var/tmp (the console can lose
+ * the last lines at power-off, and /tmp inside is a fresh tmpfs).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './cli.js';
+
+export const UML_KERNEL = '/usr/bin/linux.uml';
+export const UML_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'bonding', 'dummy', 'veth', 'ipip'];
+
+export interface UmlEvent {
+  name: string;
+  nesting: number;
+  file?: string;
+  passed: boolean;
+  skip?: string;
+  ms?: number;
+  error?: string;
+}
+
+export interface UmlRun {
+  /** Exit status of the command inside, or null if it never wrote one. */
+  rc: number | null;
+  events: UmlEvent[];
+  output: string;
+  console: string;
+  modprobe: string;
+}
+
+/**
+ * Boot UML, run `node --test` on the given compiled test files inside it, and collect the results.
+ * Throws (never skips) when the kernel cannot be started: a harness that cannot start is a failure.
+ */
+export async function runTestsInUml(files: string[], options: { timeoutMs?: number; memory?: string } = {}): Promise<UmlRun> {
+  if (!existsSync(UML_KERNEL)) throw new Error(`${UML_KERNEL} is missing: install the Debian package user-mode-linux (the README's test command does)`);
+  const dir = mkdtempSync('/var/tmp/ha-uml-');
+  const out = join(dir, 'out');
+  const init = join(dir, 'init.sh');
+  const reporter = join(ROOT, 'dist', 'test', 'harness', 'json-reporter.js');
+  const quoted = files.map((f) => `'${f.replaceAll("'", "'\\''")}'`).join(' ');
+  writeFileSync(join(dir, 'keep'), '');
+  rmSync(out, { recursive: true, force: true });
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(out);
+  writeFileSync(init, `#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root NO_COLOR=1 HA_IN_UML=1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/out && mount -t hostfs none /run/out -o ${out}
+mkdir -p /run/m/lib && ln -s /usr/lib/uml/modules /run/m/lib/modules
+for m in ${UML_MODULES.join(' ')}; do modprobe -d /run/m $m >>/run/out/modprobe.log 2>&1 || echo "modprobe $m failed" >>/run/out/modprobe.log; done
+ip link set lo up
+cd ${ROOT}
+node --test --test-reporter=${reporter} --test-reporter-destination=/run/out/events.jsonl ${quoted} >/run/out/output.log 2>&1
+echo $? >/run/out/rc
+sync
+umount /run/out
+poweroff -f
+`, { mode: 0o755 });
+
+  const consoleLog: Buffer[] = [];
+  const child = spawn(UML_KERNEL, [
+    `mem=${options.memory ?? '1G'}`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${init}`,
+    'con=null', 'con0=fd:0,fd:1',
+  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout.on('data', (b: Buffer) => consoleLog.push(b));
+  child.stderr.on('data', (b: Buffer) => consoleLog.push(b));
+  const timeoutMs = options.timeoutMs ?? 20 * 60_000;
+  let timedOut = false;
+  const exited = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // UML runs as a process group of its own (detached): stop it by its PID's group
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    }, timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
+  });
+  const read = (f: string): string => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
+  const run: UmlRun = {
+    rc: read('rc').trim() === '' ? null : Number(read('rc').trim()),
+    events: read('events.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as UmlEvent),
+    output: read('output.log'),
+    console: Buffer.concat(consoleLog).toString('utf8'),
+    modprobe: read('modprobe.log'),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  if (timedOut) throw new Error(`User-Mode Linux did not finish within ${timeoutMs / 1000} s; console tail:\n${run.console.slice(-2000)}`);
+  if (run.rc === null) throw new Error(`User-Mode Linux exited (${exited}) without running the tests; console tail:\n${run.console.slice(-3000)}`);
+  return run;
+}
+
+/** Compiled test files meant to run inside UML (`*.uml.test.js`) under the root and every plugin. */
+export function umlTestFiles(): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.uml.test.js')) found.push(p);
+    }
+  };
+  walk(join(ROOT, 'dist', 'test'));
+  const plugins = join(ROOT, 'plugins');
+  if (existsSync(plugins)) for (const p of readdirSync(plugins)) walk(join(plugins, p, 'dist', 'test'));
+  return found.sort();
+}
