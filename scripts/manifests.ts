@@ -16,4 +16,5 @@ if (existsSync(plugins)) {
     if (existsSync(join(plugins, name, 'package.json'))) dirs.push(join(plugins, name));
   }
 }
-for (const dir of dirs) execFileSync(process.execPath, [oclif, 'manifest'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+const env = { ...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true' };
+for (const dir of dirs) execFileSync(process.execPath, [oclif, 'manifest'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -76,3 +76,24 @@ test('every command has a summary, a description, examples and --json', () => {
     assert.ok(c.flags.json, `${id}: --json`);
   }
 });
+
+test('schema/state.schema.json is what `ha state schema` prints (run `npm run man` when stale)', () => {
+  const r = ha(['state', 'schema']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(join(ROOT, 'schema', 'state.schema.json'), 'utf8'), r.stdout);
+});
+
+test('ha status reports the kernel, its features and the state file, as a table and as JSON', () => {
+  const r = ha(['status', '--json', '--state', '/nonexistent/state.json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(s), ['kernel', 'features', 'sections', 'state']);
+  assert.deepEqual(s.features.map((f: { name: string }) => f.name), ['ipvs', 'bonding', 'ipv4-forwarding']);
+  assert.deepEqual(s.state, { file: '/nonexistent/state.json', exists: false, valid: null });
+  // the host kernel of this project has no IPVS: the reason says how to load it
+  const ipvs = s.features[0];
+  if (!ipvs.available) assert.match(ipvs.detail, /modprobe ip_vs/);
+  const human = ha(['status', '--state', '/nonexistent/state.json']);
+  assert.match(human.stdout, /^kernel: +\S+/);
+  assert.match(human.stdout, /FEATURE +AVAILABLE +DETAIL/);
+});

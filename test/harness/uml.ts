@@ -6,7 +6,7 @@
  * the last lines at power-off, and /tmp inside is a fresh tmpfs).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
@@ -32,23 +32,31 @@ export interface UmlRun {
   modprobe: string;
 }
 
+export interface UmlBoot {
+  /** Exit status of the script inside, or null if it never wrote one. */
+  rc: number | null;
+  /** What the script printed (stdout and stderr). */
+  output: string;
+  console: string;
+  modprobe: string;
+  /** Files the script left in $OUT (/run/out inside), by name. */
+  files: Record<string, string>;
+}
+
 /**
- * Boot UML, run `node --test` on the given compiled test files inside it, and collect the results.
- * Throws (never skips) when the kernel cannot be started: a harness that cannot start is a failure.
+ * Boot UML once and run a shell script inside it (as PID 1's child, root, with IPVS, bonding,
+ * dummy, veth and ipip modules loaded). The script can leave files in $OUT. Throws (never skips)
+ * when the kernel cannot be started: a harness that cannot start is a failure.
  */
-export async function runTestsInUml(files: string[], options: { timeoutMs?: number; memory?: string } = {}): Promise<UmlRun> {
-  if (!existsSync(UML_KERNEL)) throw new Error(`${UML_KERNEL} is missing: install the Debian package user-mode-linux (the README's test command does)`);
+export async function bootUml(script: string, options: { timeoutMs?: number; memory?: string } = {}): Promise<UmlBoot> {
+  if (!existsSync(UML_KERNEL)) throw new Error(`${UML_KERNEL} is missing: install the Debian package user-mode-linux (the README's commands do)`);
   const dir = mkdtempSync('/var/tmp/ha-uml-');
   const out = join(dir, 'out');
   const init = join(dir, 'init.sh');
-  const reporter = join(ROOT, 'dist', 'test', 'harness', 'json-reporter.js');
-  const quoted = files.map((f) => `'${f.replaceAll("'", "'\\''")}'`).join(' ');
-  writeFileSync(join(dir, 'keep'), '');
-  rmSync(out, { recursive: true, force: true });
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(out);
+  writeFileSync(join(dir, 'script.sh'), script);
   writeFileSync(init, `#!/bin/sh
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root NO_COLOR=1 HA_IN_UML=1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root NO_COLOR=1 HA_IN_UML=1 OUT=/run/out
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
@@ -58,7 +66,7 @@ mkdir -p /run/m/lib && ln -s /usr/lib/uml/modules /run/m/lib/modules
 for m in ${UML_MODULES.join(' ')}; do modprobe -d /run/m $m >>/run/out/modprobe.log 2>&1 || echo "modprobe $m failed" >>/run/out/modprobe.log; done
 ip link set lo up
 cd ${ROOT}
-node --test --test-reporter=${reporter} --test-reporter-destination=/run/out/events.jsonl ${quoted} >/run/out/output.log 2>&1
+sh ${join(dir, 'script.sh')} >/run/out/output.log 2>&1
 echo $? >/run/out/rc
 sync
 umount /run/out
@@ -77,24 +85,40 @@ poweroff -f
   const exited = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => {
       timedOut = true;
-      // UML runs as a process group of its own (detached): stop it by its PID's group
+      // UML runs in a process group of its own (detached): stop that group, by its leader's PID
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
     }, timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
   });
-  const read = (f: string): string => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
-  const run: UmlRun = {
-    rc: read('rc').trim() === '' ? null : Number(read('rc').trim()),
-    events: read('events.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l) as UmlEvent),
-    output: read('output.log'),
+  const files: Record<string, string> = {};
+  for (const f of readdirSync(out)) files[f] = readFileSync(join(out, f), 'utf8');
+  const rcText = (files.rc ?? '').trim();
+  const boot: UmlBoot = {
+    rc: rcText === '' ? null : Number(rcText),
+    output: files['output.log'] ?? '',
     console: Buffer.concat(consoleLog).toString('utf8'),
-    modprobe: read('modprobe.log'),
+    modprobe: files['modprobe.log'] ?? '',
+    files,
   };
   rmSync(dir, { recursive: true, force: true });
-  if (timedOut) throw new Error(`User-Mode Linux did not finish within ${timeoutMs / 1000} s; console tail:\n${run.console.slice(-2000)}`);
-  if (run.rc === null) throw new Error(`User-Mode Linux exited (${exited}) without running the tests; console tail:\n${run.console.slice(-3000)}`);
-  return run;
+  if (timedOut) throw new Error(`User-Mode Linux did not finish within ${timeoutMs / 1000} s; console tail:\n${boot.console.slice(-2000)}`);
+  if (boot.rc === null) throw new Error(`User-Mode Linux exited (${exited}) without running the script; console tail:\n${boot.console.slice(-3000)}`);
+  return boot;
+}
+
+/** Boot UML once and run `node --test` on the given compiled test files inside it. */
+export async function runTestsInUml(files: string[], options: { timeoutMs?: number } = {}): Promise<UmlRun> {
+  const reporter = join(ROOT, 'dist', 'test', 'harness', 'json-reporter.js');
+  const quoted = files.map((f) => `'${f.replaceAll("'", "'\\''")}'`).join(' ');
+  const boot = await bootUml(`node --test --test-reporter=${reporter} --test-reporter-destination=$OUT/events.jsonl ${quoted}\n`, options);
+  return {
+    rc: boot.rc,
+    events: (boot.files['events.jsonl'] ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as UmlEvent),
+    output: boot.output,
+    console: boot.console,
+    modprobe: boot.modprobe,
+  };
 }
 
 /** Compiled test files meant to run inside UML (`*.uml.test.js`) under the root and every plugin. */

@@ -58,7 +58,7 @@ export function parseState(file: string, text: string): unknown {
   } catch (error) {
     const msg = (error as Error).message;
     const m = /position (\d+)/.exec(msg);
-    const where = m ? ` at ${lineCol(text, Number(m[1]))}` : '';
+    const where = m ? ` at ${lineCol(text, Number(m[1]))}` : /end of JSON input/.test(msg) ? ` at ${lineCol(text, text.length)} (end of file)` : '';
     const reason = msg.replace(/^Unexpected/, 'unexpected').replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
     throw new StateFileError(file, `not valid JSON${where}: ${reason}`);
   }

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install everything ha needs on a Debian/Ubuntu machine, then build it.
+#   Debian packages (as root): user-mode-linux and kmod (a kernel with IPVS and bonding for the
+#   kernel tests and the demo), ipvsadm and iproute2 (the reference tools), groff (man page lint).
+#   npm packages: from package-lock.json.
+# Node.js 20 or newer must already be installed.
+set -eu
+cd "$(dirname "$0")/.."
+
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$major" -lt 20 ]; then
+  echo "install: ha needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+if command -v apt-get >/dev/null 2>&1; then
+  need=""
+  for p in user-mode-linux kmod ipvsadm iproute2 groff; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
+  done
+  if [ -n "$need" ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "install: run as root to install the Debian packages:$need" >&2
+      exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+  fi
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
