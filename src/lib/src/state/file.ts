@@ -125,7 +125,7 @@ export interface LockOptions {
 export async function withStateLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lock = `${file}.lock`;
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await ensureDir(file);
   for (;;) {
     try {
       await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
@@ -151,10 +151,20 @@ export async function withStateLock<T>(file: string, fn: () => Promise<T>, optio
   }
 }
 
+async function ensureDir(file: string): Promise<void> {
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root, or choose another file with --state FILE)' : (error as Error).message;
+    throw new HaError(`cannot create the folder of state file ${file}: ${why}`, { code: code ?? 'EFAILED' });
+  }
+}
+
 /** Atomically replace `file` with `text` (mode 0600). Call inside withStateLock. */
 export async function writeAtomic(file: string, text: string): Promise<void> {
   const dir = dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(file);
   // temporary files left by writers that were killed before their rename
   const prefix = `.${basename(file)}.`;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
