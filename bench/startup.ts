@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../test/harness/cli.js';
+import { ROOT } from '@ha/lib/testing';
 
 const runs = Number(process.argv[2] ?? 31);
 const TARGET = 2.5;

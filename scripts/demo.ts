@@ -3,8 +3,8 @@
  * ha at work on it. Each plugin adds its steps here. Exits non-zero if any step does not behave as
  * shown (a step that should fail, such as an invalid state file, must exit with its documented code).
  */
-import { bootUml } from '../test/harness/uml.js';
-import { ROOT } from '../test/harness/cli.js';
+import { bootUml } from '@ha/lib/testing';
+import { ROOT } from '@ha/lib/testing';
 
 const script = `
 ha() { node ${ROOT}/bin/run.js "$@"; }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, ha, oneLine } from './harness/cli.js';
+import { ROOT, ha, oneLine } from '@ha/lib/testing';
 
 test('ha --help lists the core commands and topics', () => {
   const r = ha(['--help']);

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT } from './harness/cli.js';
+import { ROOT } from '@ha/lib/testing';
 
 function collect(dir: string, out: string[]): void {
   if (!existsSync(dir)) return;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { demoPluginDataDir, ha, haSpawn, oneLine, tempDir } from './harness/cli.js';
+import { demoPluginDataDir, ha, haSpawn, oneLine, tempDir } from '@ha/lib/testing';
 
 let dir: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;

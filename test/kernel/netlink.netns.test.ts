@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT } from '../harness/cli.js';
-import { Netns, needsRoot } from '../harness/netns.js';
+import { ROOT } from '@ha/lib/testing';
+import { Netns, needsRoot } from '@ha/lib/testing';
 
 const PROBE = join(ROOT, 'dist', 'test', 'kernel', 'probe.js');
 let ns: Netns;

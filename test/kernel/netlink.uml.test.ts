@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../harness/cli.js';
+import { ROOT } from '@ha/lib/testing';
 
 const probe = (...args: string[]) => {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'test', 'kernel', 'probe.js'), ...args], { encoding: 'utf8' });

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { needsRoot } from '../harness/netns.js';
-import { runTestsInUml, umlTestFiles } from '../harness/uml.js';
+import { needsRoot } from '@ha/lib/testing';
+import { runTestsInUml, umlTestFiles } from '@ha/lib/testing';
 
 test('kernel tests inside User-Mode Linux', { skip: needsRoot, timeout: 30 * 60_000 }, async (t) => {
   const files = umlTestFiles();

@@ -9,6 +9,7 @@
  * same hook.
  */
 import type { Config } from '@oclif/core';
+import type { NetlinkSession, Request } from '../netlink/session.js';
 import { HaError, UnavailableError, UsageError } from '../errors.js';
 import { JsonSchema } from './schema.js';
 import { STATE_VERSION, StateDocument, StateFileError, checkState, coreSchema } from './file.js';
@@ -31,6 +32,12 @@ export interface Change {
 export interface Step extends Change {
   apply(): Promise<void>;
   undo(): Promise<void>;
+  /**
+   * When the change is one netlink request (and its undo one request), say so: consecutive such
+   * steps on the same session are sent pipelined (NetlinkSession.bulk), which is what makes a
+   * restore of thousands of objects fast. apply()/undo() must do the same as these requests.
+   */
+  netlink?: { session: NetlinkSession; request: Request; undo: Request };
 }
 
 export interface SectionProvider<T = unknown> {
@@ -170,33 +177,81 @@ export interface ApplyResult {
 
 /** Apply plans in order; on the first failure undo what was applied, newest first. */
 export async function applyAll(plans: SectionPlan[], onStep?: (section: string, step: Step) => void): Promise<ApplyResult> {
-  const done: Array<{ section: string; step: Step }> = [];
+  const done: Step[] = [];
+  const fail = async (section: string, step: Step, error: unknown): Promise<ApplyResult> => {
+    const { undone, undoErrors } = await undoSteps(done);
+    const { op, object, detail } = step;
+    return {
+      applied: done.length,
+      failure: { section, change: { op, object, detail }, message: (error as Error).message, undone, undoErrors },
+    };
+  };
   for (const plan of plans) {
-    for (const step of plan.steps) {
-      try {
-        await step.apply();
-        done.push({ section: plan.name, step });
-        onStep?.(plan.name, step);
-      } catch (error) {
-        const undoErrors: string[] = [];
-        let undone = 0;
-        for (const { step: s } of done.reverse()) {
-          try {
-            await s.undo();
-            undone++;
-          } catch (undoError) {
-            undoErrors.push(`${s.op} ${s.object}: ${(undoError as Error).message}`);
+    const steps = plan.steps;
+    for (let i = 0; i < steps.length;) {
+      const first = steps[i]!;
+      if (first.netlink) {
+        // a run of netlink steps on one session goes out pipelined
+        let j = i;
+        while (j < steps.length && steps[j]!.netlink?.session === first.netlink.session) j++;
+        const group = steps.slice(i, j);
+        const outcomes = await first.netlink.session.bulk(group.map((s) => s.netlink!.request));
+        let failed: { step: Step; error: unknown } | undefined;
+        group.forEach((step, k) => {
+          const o = outcomes[k];
+          if (o?.ok) {
+            done.push(step);
+            onStep?.(plan.name, step);
+          } else if (o && !failed) {
+            failed = { step, error: o.error };
           }
-        }
-        const { op, object, detail } = step;
-        return {
-          applied: done.length,
-          failure: { section: plan.name, change: { op, object, detail }, message: (error as Error).message, undone, undoErrors },
-        };
+        });
+        if (failed) return fail(plan.name, failed.step, failed.error);
+        i = j;
+        continue;
       }
+      try {
+        await first.apply();
+      } catch (error) {
+        return fail(plan.name, first, error);
+      }
+      done.push(first);
+      onStep?.(plan.name, first);
+      i++;
     }
   }
   return { applied: done.length };
+}
+
+/** Undo applied steps, newest first; netlink steps in pipelined runs. Never throws. */
+async function undoSteps(done: Step[]): Promise<{ undone: number; undoErrors: string[] }> {
+  const undoErrors: string[] = [];
+  let undone = 0;
+  const todo = [...done].reverse();
+  for (let i = 0; i < todo.length;) {
+    const first = todo[i]!;
+    if (first.netlink) {
+      let j = i;
+      while (j < todo.length && todo[j]!.netlink?.session === first.netlink.session) j++;
+      const group = todo.slice(i, j);
+      const outcomes = await first.netlink.session.bulk(group.map((s) => s.netlink!.undo), { stopOnError: false });
+      group.forEach((s, k) => {
+        const o = outcomes[k];
+        if (o?.ok) undone++;
+        else undoErrors.push(`${s.op} ${s.object}: ${o ? o.error.message : 'not sent'}`);
+      });
+      i = j;
+      continue;
+    }
+    try {
+      await first.undo();
+      undone++;
+    } catch (undoError) {
+      undoErrors.push(`${first.op} ${first.object}: ${(undoError as Error).message}`);
+    }
+    i++;
+  }
+  return { undone, undoErrors };
 }
 
 /** The JSON shape of a plan, without the functions. */

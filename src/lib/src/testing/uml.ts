@@ -109,7 +109,7 @@ poweroff -f
 
 /** Boot UML once and run `node --test` on the given compiled test files inside it. */
 export async function runTestsInUml(files: string[], options: { timeoutMs?: number } = {}): Promise<UmlRun> {
-  const reporter = join(ROOT, 'dist', 'test', 'harness', 'json-reporter.js');
+  const reporter = join(ROOT, 'src', 'lib', 'dist', 'src', 'testing', 'json-reporter.js');
   const quoted = files.map((f) => `'${f.replaceAll("'", "'\\''")}'`).join(' ');
   const boot = await bootUml(`node --test --test-reporter=${reporter} --test-reporter-destination=$OUT/events.jsonl ${quoted}\n`, options);
   return {

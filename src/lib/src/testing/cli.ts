@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (this file is dist/test/harness/cli.js). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Repository root (this file is src/lib/dist/src/testing/cli.js). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'run.js');
 
 export interface Run {

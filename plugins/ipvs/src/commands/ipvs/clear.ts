@@ -1,0 +1,26 @@
+import { IpvsCommand } from '../../base.js';
+import { flush, listServices } from '../../kernel.js';
+
+interface ClearResult {
+  removedServices: number;
+  removedServers: number;
+}
+
+export default class IpvsClear extends IpvsCommand<ClearResult> {
+  static override summary = 'Remove every virtual service and real server (ipvsadm -C).';
+  static override description = 'Flushes the IPVS table, as ipvsadm -C does. Connections through the removed services stop being balanced. To change a table without disturbing the services that stay, use ha ipvs restore, which applies only the difference.';
+  static override examples = [
+    { description: 'Empty the table.', command: '<%= config.bin %> ipvs clear' },
+  ];
+
+  protected async exec(): Promise<ClearResult> {
+    await this.parse(IpvsClear);
+    const before = await listServices();
+    await flush();
+    return { removedServices: before.length, removedServers: before.reduce((n, s) => n + s.servers.length, 0) };
+  }
+
+  protected override render(r: ClearResult): string {
+    return `Removed ${r.removedServices} virtual service(s) and ${r.removedServers} real server(s).`;
+  }
+}

@@ -1,0 +1,72 @@
+import { Args, Flags } from '@oclif/core';
+import { UsageError, table } from '@ha/lib';
+import { IpvsCommand } from '../../base.js';
+import { listDaemons, startDaemon, stopDaemon } from '../../kernel.js';
+import { SyncDaemon, parseIntRange } from '../../model.js';
+import { parseAddress } from '../../addr.js';
+
+interface SyncResult {
+  action: 'show' | 'start' | 'stop';
+  daemons: SyncDaemon[];
+}
+
+export default class IpvsSync extends IpvsCommand<SyncResult> {
+  static override summary = 'Show, start or stop the connection sync daemon (ipvsadm --start-daemon/--stop-daemon).';
+  static override description = `The sync daemon copies connection state from the active director (master) to its standby (backup) over multicast, so that established connections survive a failover. Both may run at once on one node.
+
+ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 0. ipvsadm's save format loses the daemons; ha save keeps them.`;
+
+  static override examples = [
+    { description: 'What runs now.', command: '<%= config.bin %> ipvs sync' },
+    { description: 'Start the master on eth1, sync ID 10.', command: '<%= config.bin %> ipvs sync start master --mcast-interface eth1 --syncid 10' },
+    { description: 'Stop the backup daemon.', command: '<%= config.bin %> ipvs sync stop backup' },
+  ];
+
+  static override args = {
+    action: Args.string({ description: 'What to do.', options: ['show', 'start', 'stop'], default: 'show' }),
+    state: Args.string({ description: 'Which daemon.', options: ['master', 'backup'] }),
+  };
+
+  static override flags = {
+    'mcast-interface': Flags.string({ summary: 'Interface for the sync traffic.', helpValue: 'IFNAME' }),
+    syncid: Flags.string({ summary: 'Sync ID, 0-255 (default 0).', helpValue: 'ID' }),
+    'sync-maxlen': Flags.string({ summary: 'Maximum sync message (UDP payload) size.', helpValue: 'BYTES' }),
+    'mcast-group': Flags.string({ summary: 'Multicast group (IPv4 or IPv6).', helpValue: 'ADDRESS' }),
+    'mcast-port': Flags.string({ summary: 'Multicast UDP port.', helpValue: 'PORT' }),
+    'mcast-ttl': Flags.string({ summary: 'Multicast TTL, 1-255.', helpValue: 'TTL' }),
+  };
+
+  protected async exec(): Promise<SyncResult> {
+    const { args, flags } = await this.parse(IpvsSync);
+    const action = args.action as SyncResult['action'];
+    if (action === 'show') {
+      if (args.state) throw new UsageError('sync show takes no daemon state');
+      return { action, daemons: await listDaemons() };
+    }
+    if (!args.state) throw new UsageError(`sync ${action}: say which daemon: master or backup`);
+    const state = args.state as 'master' | 'backup';
+    if (action === 'stop') {
+      await stopDaemon(state);
+      return { action, daemons: await listDaemons() };
+    }
+    const ifname = flags['mcast-interface'];
+    if (!ifname) throw new UsageError('sync start: --mcast-interface IFNAME is required');
+    if (ifname.length > 15 || /[\s/]/.test(ifname)) throw new UsageError(`--mcast-interface: "${ifname}" is not an interface name`);
+    const d: SyncDaemon = { state, interface: ifname, syncid: flags.syncid ? parseIntRange(flags.syncid, '--syncid', 0, 255) : 0 };
+    if (flags['sync-maxlen']) d.maxlen = parseIntRange(flags['sync-maxlen'], '--sync-maxlen', 1, 65507);
+    if (flags['mcast-group']) {
+      if (!parseAddress(flags['mcast-group'])) throw new UsageError(`--mcast-group: "${flags['mcast-group']}" is not an IP address`);
+      d.group = flags['mcast-group'];
+    }
+    if (flags['mcast-port']) d.port = parseIntRange(flags['mcast-port'], '--mcast-port', 1, 65535);
+    if (flags['mcast-ttl']) d.ttl = parseIntRange(flags['mcast-ttl'], '--mcast-ttl', 1, 255);
+    await startDaemon(d);
+    return { action, daemons: await listDaemons() };
+  }
+
+  protected override render(r: SyncResult): string {
+    if (r.daemons.length === 0) return 'No sync daemon is running.';
+    return table(['STATE', 'INTERFACE', 'SYNCID', 'MAXLEN', 'GROUP', 'PORT', 'TTL'],
+      r.daemons.map((d) => [d.state, d.interface, d.syncid, d.maxlen, d.group, d.port, d.ttl]));
+  }
+}

@@ -1,0 +1,44 @@
+import { Args } from '@oclif/core';
+import { UsageError, keyValues } from '@ha/lib';
+import { IpvsCommand } from '../../base.js';
+import { getTimeouts, setTimeouts } from '../../kernel.js';
+import { Timeouts, parseIntRange } from '../../model.js';
+
+interface TimeoutResult {
+  changed: boolean;
+  timeouts: Timeouts;
+}
+
+export default class IpvsTimeout extends IpvsCommand<TimeoutResult> {
+  static override summary = 'Show or set the TCP, TCP FIN and UDP connection timeouts (ipvsadm --set).';
+  static override description = `Without arguments, shows the timeouts (seconds) after which idle IPVS connections expire. With three arguments, sets them in the order TCP, TCP FIN, UDP, as ipvsadm --set does; 0 leaves that timeout unchanged.
+
+ipvsadm's save format loses these; ha save keeps them in the state file.`;
+
+  static override examples = [
+    { description: 'Show the timeouts.', command: '<%= config.bin %> ipvs timeout' },
+    { description: 'TCP 900 s, FIN 120 s, UDP 300 s.', command: '<%= config.bin %> ipvs timeout 900 120 300' },
+    { description: 'Only the UDP timeout.', command: '<%= config.bin %> ipvs timeout 0 0 60' },
+  ];
+
+  static override args = {
+    tcp: Args.string({ description: 'TCP timeout in seconds (0 = keep).' }),
+    tcpfin: Args.string({ description: 'TCP FIN_WAIT timeout in seconds (0 = keep).' }),
+    udp: Args.string({ description: 'UDP timeout in seconds (0 = keep).' }),
+  };
+
+  protected async exec(): Promise<TimeoutResult> {
+    const { args } = await this.parse(IpvsTimeout);
+    const given = [args.tcp, args.tcpfin, args.udp].filter((a) => a !== undefined);
+    if (given.length === 0) return { changed: false, timeouts: await getTimeouts() };
+    if (given.length !== 3) throw new UsageError('give all three timeouts, TCP TCPFIN UDP, in seconds (0 keeps a value), or none to show them');
+    const max = 2147483647;
+    const t = { tcp: parseIntRange(args.tcp!, 'TCP timeout', 0, max), tcpfin: parseIntRange(args.tcpfin!, 'TCP FIN timeout', 0, max), udp: parseIntRange(args.udp!, 'UDP timeout', 0, max) };
+    await setTimeouts(t);
+    return { changed: true, timeouts: await getTimeouts() };
+  }
+
+  protected override render(r: TimeoutResult): string {
+    return keyValues([['tcp', `${r.timeouts.tcp} s`], ['tcpfin', `${r.timeouts.tcpfin} s`], ['udp', `${r.timeouts.udp} s`]]);
+  }
+}

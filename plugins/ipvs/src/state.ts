@@ -1,0 +1,36 @@
+/**
+ * The ipvs plugin's part in `ha save`, `ha diff` and `ha restore` (the `ha:sections` hook).
+ * Unlike ipvsadm's save format, the section keeps timeouts and the sync daemons.
+ */
+import type { SectionProvider } from '@ha/lib/state';
+import { SECTION_ORDER } from '@ha/lib/state';
+import { family, getTimeouts, listDaemons, listServices } from './kernel.js';
+import type { IpvsSection } from './model.js';
+import { planDaemons, planServices, planTimeouts } from './plan.js';
+import { checkSection, ipvsSectionSchema, normalizeSection, toSection } from './section.js';
+
+export const ipvsProvider: SectionProvider<IpvsSection> = {
+  name: 'ipvs',
+  order: SECTION_ORDER.ipvs,
+  schema: ipvsSectionSchema,
+  async available() {
+    await family();
+  },
+  async capture() {
+    const [services, timeouts, daemons] = [await listServices(), await getTimeouts(), await listDaemons()];
+    return toSection(services, timeouts, daemons);
+  },
+  check: checkSection,
+  async plan(desired) {
+    const want = normalizeSection(desired);
+    return [
+      ...(await planServices(want.services, await listServices())),
+      ...(await planTimeouts(want.timeouts)),
+      ...(await planDaemons(want.daemons)),
+    ];
+  },
+};
+
+export default async function sections(): Promise<SectionProvider<IpvsSection>[]> {
+  return [ipvsProvider];
+}

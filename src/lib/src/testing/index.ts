@@ -1,0 +1,7 @@
+/**
+ * The test harness shared by the core's and the plugins' tests: running the built CLI, network
+ * namespaces on the host kernel, and User-Mode Linux. Not used by ha at run time.
+ */
+export * from './cli.js';
+export * from './netns.js';
+export * from './uml.js';
