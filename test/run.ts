@@ -36,10 +36,14 @@ const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...sele
 let tail = '';
 child.stdout.on('data', (b: Buffer) => {
   process.stdout.write(b);
-  tail = (tail + b.toString('utf8')).slice(-4000);
+  // node's spec reporter lists failures again after its summary: keep enough to find the summary
+  tail = (tail + b.toString('utf8')).slice(-2_000_000);
 });
 child.on('exit', (code, signal) => {
-  const count = (word: string): number => Number(new RegExp(`(?:^|\\n)\\S* ?${word} (\\d+)`).exec(tail)?.[1] ?? 0);
+  const count = (word: string): number => {
+    const all = [...tail.matchAll(new RegExp(`(?:^|\\n)\\S* ?${word} (\\d+)`, 'g'))];
+    return Number(all.at(-1)?.[1] ?? 0);
+  };
   const passed = count('pass');
   const failed = count('fail') + count('cancelled');
   const skipped = count('skipped');
