@@ -47,12 +47,20 @@ export interface BulkOptions {
   perDatagram?: number;
   /** Stop sending new requests after the first failure (default true). */
   stopOnError?: boolean;
+  /**
+   * Ask for an ACK only on the last request of each datagram (default true): the kernel reports
+   * errors anyway and handles a datagram in order, so one ACK confirms them all, which saves a
+   * receive per request. Requests whose replies carry data (GET) keep them either way.
+   */
+  ackLastOnly?: boolean;
 }
 
 interface Pending {
   dump: boolean;
   messages: NetlinkMessage[];
   interrupted: boolean;
+  /** Earlier requests of the same datagram sent without NLM_F_ACK: done when this one is. */
+  covers?: number[];
   context?: ErrorContext;
   settle(outcome: Outcome): void;
 }
@@ -157,6 +165,12 @@ export class NetlinkSession {
   private finish(seq: number, outcome: Outcome): void {
     const p = this.pending.get(seq);
     if (!p) return;
+    // the kernel handles a datagram's messages in order and reports errors even without
+    // NLM_F_ACK: when the last one is answered, the earlier ones that sent no error succeeded
+    for (const c of p.covers ?? []) {
+      const q = this.pending.get(c);
+      if (q) this.finish(c, { ok: true, messages: q.messages });
+    }
     this.pending.delete(seq);
     if (this.pending.size === 0 && this.listeners.size === 0) this.socket?.unref();
     p.settle(outcome);
@@ -167,11 +181,11 @@ export class NetlinkSession {
   }
 
   /** Frame a request and register it; returns the bytes to send. */
-  private prepare(req: Request, settle: (o: Outcome) => void): Buffer {
+  private prepare(req: Request, settle: (o: Outcome) => void, ack = true): Buffer {
     const sock = this.open();
     const dump = ((req.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
     const seq = this.nextSeq();
-    const flags = NLM_F_REQUEST | (req.flags ?? 0) | (dump ? 0 : NLM_F_ACK);
+    const flags = NLM_F_REQUEST | (req.flags ?? 0) | (dump || !ack ? 0 : NLM_F_ACK);
     const parts = Array.isArray(req.payload) ? req.payload : [req.payload as Uint8Array];
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, ...parts);
     if (this.pending.size === 0) sock.ref();
@@ -219,6 +233,7 @@ export class NetlinkSession {
     const window = Math.max(1, options.window ?? 256);
     const perDatagram = Math.max(1, Math.min(options.perDatagram ?? 32, window));
     const stopOnError = options.stopOnError ?? true;
+    const ackLastOnly = options.ackLastOnly ?? true;
     const iter = requests[Symbol.iterator]();
     const outcomes: (Outcome | undefined)[] = [];
     let inFlight = 0;
@@ -231,24 +246,31 @@ export class NetlinkSession {
           // refill only when a whole datagram's worth of the window is free, so that replies
           // arriving one by one do not turn into one datagram per request
           while (!exhausted && !(stopOnError && failed) && (window - inFlight >= perDatagram || inFlight === 0)) {
-            const batch: Buffer[] = [];
-            const seqs: number[] = [];
-            while (batch.length < perDatagram && inFlight < window) {
+            const reqs: Request[] = [];
+            while (reqs.length < perDatagram && inFlight + reqs.length < window) {
               const next = iter.next();
               if (next.done) { exhausted = true; break; }
+              reqs.push(next.value);
+            }
+            if (reqs.length === 0) break;
+            const batch: Buffer[] = [];
+            const seqs: number[] = [];
+            reqs.forEach((req, k) => {
               const index = outcomes.length;
               outcomes.push(undefined);
               inFlight++;
-              const bytes = this.prepare(next.value, (o) => {
+              const last = k === reqs.length - 1;
+              const bytes = this.prepare(req, (o) => {
                 outcomes[index] = o;
                 inFlight--;
                 if (!o.ok) failed = true;
                 pump();
-              });
+              }, !ackLastOnly || last);
               batch.push(bytes);
               seqs.push(bytes.readUInt32LE(8));
-            }
-            if (batch.length > 0) this.transmit(Buffer.concat(batch), () => seqs);
+            });
+            if (ackLastOnly && seqs.length > 1) this.pending.get(seqs.at(-1)!)!.covers = seqs.slice(0, -1);
+            this.transmit(Buffer.concat(batch), () => seqs);
           }
           if (inFlight === 0 && (exhausted || (stopOnError && failed))) resolveAll();
         } catch (error) {
