@@ -3,7 +3,7 @@
  * changing the command name. Values are turned into model objects by ipvsadm/options.ts.
  */
 import { Flags } from '@oclif/core';
-import { SCHEDULERS, SCHED_FLAGS, TUNNEL_TYPES } from './model.js';
+import { DEFAULT_PERSISTENCE_TIMEOUT, SCHEDULERS, SCHED_FLAGS, TUNNEL_TYPES } from './model.js';
 
 const SERVICE = 'SERVICE';
 const OPTIONS = 'SERVICE OPTIONS';
@@ -25,7 +25,7 @@ export const serviceOptionFlags = {
     description: 'rr round robin, wrr weighted rr, lc least connections, wlc weighted lc (default), lblc/lblcr locality-based lc (with replication), dh/sh destination/source hashing, sed shortest expected delay, nq never queue, fo weighted failover, ovf weighted overflow, mh maglev hashing, twos weighted random twos choice.',
   }),
   persistent: Flags.string({
-    char: 'p', summary: 'Persistent service, with an optional timeout in seconds (default 300).', helpValue: '[TIMEOUT]', helpGroup: OPTIONS,
+    char: 'p', summary: `Persistent service, with an optional timeout in seconds (default ${DEFAULT_PERSISTENCE_TIMEOUT}).`, helpValue: '[TIMEOUT]', helpGroup: OPTIONS,
   }),
   netmask: Flags.string({ char: 'M', summary: 'Persistence granularity: IPv4 netmask or IPv6 prefix length.', helpValue: 'MASK', helpGroup: OPTIONS }),
   pe: Flags.string({ summary: 'Persistence engine.', options: ['sip'], helpGroup: OPTIONS }),
@@ -61,7 +61,7 @@ export function withOptionalPersistence(argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     out.push(a);
-    if ((a === '-p' || a === '--persistent') && (i + 1 >= argv.length || /^-[^0-9]/.test(argv[i + 1]!))) out.push('300');
+    if ((a === '-p' || a === '--persistent') && (i + 1 >= argv.length || /^-[^0-9]/.test(argv[i + 1]!))) out.push(String(DEFAULT_PERSISTENCE_TIMEOUT));
   }
   return out;
 }

@@ -4,3 +4,4 @@ export * from './addr.js';
 export * from './kernel.js';
 export { planServices } from './plan.js';
 export { normalizeSection, toSection } from './section.js';
+export { compareServiceKeys, compareServers, sortServices } from './ipvsadm/format.js';

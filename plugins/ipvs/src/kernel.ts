@@ -9,7 +9,6 @@ import {
   ErrorContext, GenlFamily, NETLINK_GENERIC, NLM_F_DUMP, NetlinkError, NetlinkSession, Outcome, Request, genlRequest,
   parseGenl, resolveFamily,
 } from '@ha/lib/netlink';
-import { compareAddress } from './addr.js';
 import {
   CMD, IPVS_GENL_NAME, cmdAttrs, daemonToAttrs, decodeDaemon, decodeServer, decodeService, infoAttrs, serverAttrs,
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
@@ -109,19 +108,6 @@ export async function info(): Promise<IpvsInfo> {
   const a = infoAttrs.decode(parseGenl(reply!).attrs);
   const v = a.version ?? 0;
   return { version: `${v >> 16}.${(v >> 8) & 0xff}.${v & 0xff}`, versionCode: v, connTabSize: a.connTabSize ?? 0 };
-}
-
-/** Order services as ipvsadm's save does not reliably: protocol, then address numerically, then port; fwmarks last. */
-export function compareServices(a: ServiceKey, b: ServiceKey): number {
-  const rank = (k: ServiceKey): number => (isFwmark(k) ? 3 : k.protocol === 'tcp' ? 0 : k.protocol === 'udp' ? 1 : 2);
-  if (rank(a) !== rank(b)) return rank(a) - rank(b);
-  if (isFwmark(a) && isFwmark(b)) return a.family === b.family ? a.fwmark - b.fwmark : a.family === 'ipv4' ? -1 : 1;
-  if (isFwmark(a) || isFwmark(b)) return 0;
-  return compareAddress(a.address, b.address) || a.port - b.port;
-}
-
-export function compareServers(a: Server, b: Server): number {
-  return compareAddress(a.address, b.address) || a.port - b.port;
 }
 
 /** The services and, unless told otherwise, their real servers, in kernel order. */

@@ -20,7 +20,8 @@ export type SchedFlag = (typeof SCHED_FLAGS)[number];
 export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
 export const FORWARDS: readonly Forward[] = ['masq', 'droute', 'tunnel', 'local'];
 export const TUNNEL_TYPES: readonly TunnelType[] = ['ipip', 'gue', 'gre'];
-export const DEFAULT_PERSISTENCE_TIMEOUT = 300;
+/** What `ipvsadm -p` without a value sets: IPVS_SVC_PERSISTENT_TIMEOUT, 6 minutes (its manual says 300). */
+export const DEFAULT_PERSISTENCE_TIMEOUT = 360;
 
 /** Which service: an address/port/protocol triple, or a firewall mark (with its family). */
 export type ServiceKey =
@@ -261,7 +262,8 @@ export function checkServer(svc: ServiceKey, r: Server): Array<[string, string]>
     problems.push(['.address', `${r.family === 'ipv6' ? 'IPv6' : 'IPv4'} real server ${serverLabel(r)} in an ${svc.family === 'ipv6' ? 'IPv6' : 'IPv4'} service needs tunnel forwarding (-i)`]);
   }
   if (r.weight < 0 || r.weight > 65535) problems.push(['.weight', 'weight must be from 0 to 65535']);
-  if (r.upperThreshold && r.lowerThreshold > r.upperThreshold) problems.push(['.lowerThreshold', `lower threshold ${r.lowerThreshold} is above the upper threshold ${r.upperThreshold}`]);
+  // the kernel refuses l > u even when u is 0 ("no upper threshold"): ERANGE
+  if (r.lowerThreshold > r.upperThreshold) problems.push(['.lowerThreshold', `lower threshold ${r.lowerThreshold} is above the upper threshold ${r.upperThreshold}`]);
   if (r.tunnel && r.forward !== 'tunnel') problems.push(['.tunnel', 'tunnel options need tunnel forwarding (-i)']);
   if (r.tunnel) {
     if (r.tunnel.type === 'gue' && !r.tunnel.port) problems.push(['.tunnel.port', 'a gue tunnel needs --tun-port']);
@@ -269,7 +271,7 @@ export function checkServer(svc: ServiceKey, r: Server): Array<[string, string]>
     if (r.tunnel.type === 'ipip' && r.tunnel.checksum !== 'nocsum') problems.push(['.tunnel.checksum', 'checksum options are only for gue and gre tunnels']);
     if (r.tunnel.type === 'gre' && r.tunnel.checksum === 'remcsum') problems.push(['.tunnel.checksum', '--tun-remcsum is only for gue tunnels']);
   }
-  if (!isFwmark(svc) && svc.port !== 0 && r.port === 0 && r.forward === 'masq') problems.push(['.port', 'a NAT real server needs a port']);
+  // a NAT real server with port 0 is valid: the kernel then keeps the packet's destination port
   return problems;
 }
 

@@ -8,7 +8,7 @@ import {
   DEFAULT_SCHEDULER, FORWARDS, Family, IpvsSection, PROTOCOLS, SCHEDULERS, SCHED_FLAGS, Server, Service, SyncDaemon,
   TUNNEL_TYPES, checkService, defaultNetmask, isFwmark,
 } from './model.js';
-import { compareServers, compareServices } from './kernel.js';
+import { compareServers, compareServiceKeys } from './ipvsadm/format.js';
 
 const u32 = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
@@ -181,7 +181,7 @@ export function toSection(services: Service[], timeouts?: IpvsSection['timeouts'
       ...rest,
       servers: servers.map(({ stats: _s, activeConns: _a, inactiveConns: _i, persistentConns: _p, ...r }) => r).sort(compareServers),
     } as Service;
-  }).sort(compareServices);
+  }).sort(compareServiceKeys);
   const out: IpvsSection = { services: clean };
   if (timeouts) out.timeouts = timeouts;
   if (daemons && daemons.length) out.daemons = daemons;

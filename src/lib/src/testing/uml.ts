@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
 export const UML_KERNEL = '/usr/bin/linux.uml';
-export const UML_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'bonding', 'dummy', 'veth', 'ipip'];
+export const UML_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'ip_vs_lblc', 'ip_vs_lblcr', 'ip_vs_dh', 'ip_vs_sed', 'ip_vs_nq', 'ip_vs_fo', 'ip_vs_ovf', 'ip_vs_mh', 'ip_vs_pe_sip', 'bonding', 'dummy', 'veth', 'ipip', 'bridge'];
 
 export interface UmlEvent {
   name: string;

@@ -1,0 +1,32 @@
+import { OperationError } from '@ha/lib';
+import { IpvsCommand } from '../../base.js';
+import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
+import { serverKeyFromOptions, serviceKeyFromOptions } from '../../ipvsadm/options.js';
+import { deleteServer, getService } from '../../kernel.js';
+import { Server, serverId, serverLabel, serviceLabel } from '../../model.js';
+
+export default class IpvsDeleteServer extends IpvsCommand<{ service: string; deleted: Server }> {
+  static override summary = 'Remove a real server from a virtual service (ipvsadm -d).';
+  static override description = 'Removes one real server. New connections stop going to it at once; to let existing connections finish first, set its weight to 0 with ha ipvs edit-server and delete it later.';
+  static override examples = [
+    { description: 'Remove a server.', command: '<%= config.bin %> ipvs delete-server -t 192.0.2.10:80 -r 198.51.100.11:8080' },
+  ];
+  static override flags = { ...serviceKeyFlags, 'real-server': serverFlags['real-server'] };
+
+  protected async exec(): Promise<{ service: string; deleted: Server }> {
+    const { flags } = await this.parse(IpvsDeleteServer);
+    const opts = toOptions(flags);
+    const key = serviceKeyFromOptions(opts);
+    const svc = await getService(key);
+    if (!svc) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
+    const probe = serverKeyFromOptions(opts, svc);
+    const current = svc.servers.find((r) => serverId(r) === serverId(probe));
+    if (!current) throw new OperationError(`real server ${serverLabel(probe)} of service ${serviceLabel(svc)} does not exist`, 'ENOENT');
+    await deleteServer(svc, current);
+    return { service: serviceLabel(svc), deleted: current };
+  }
+
+  protected override render(r: { service: string; deleted: Server }): string {
+    return `Removed real server ${serverLabel(r.deleted)} from service ${r.service}.`;
+  }
+}

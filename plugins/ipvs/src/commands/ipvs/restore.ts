@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { Args, Flags } from '@oclif/core';
+import { OperationError, UsageError } from '@ha/lib';
+import { Change, applyAll, describePlans } from '@ha/lib/state';
+import { IpvsCommand } from '../../base.js';
+import { applyRules, parseRules } from '../../ipvsadm/rules.js';
+import { listServices } from '../../kernel.js';
+import { checkService, serviceLabel } from '../../model.js';
+import { planServices } from '../../plan.js';
+
+interface RestoreResult {
+  source: string;
+  dryRun: boolean;
+  applied: number;
+  changes: Change[];
+}
+
+export default class IpvsRestore extends IpvsCommand<RestoreResult> {
+  static override summary = "Make the IPVS table match rules in ipvsadm's save format (ipvsadm -R).";
+  static override description = `Reads ipvsadm rules (what ha ipvs save or ipvsadm -S print: -A and -a lines, an optional leading "ipvsadm", # comments) from a file or standard input.
+
+Unlike ipvsadm -R, restore converges: the input is the whole desired table, and only the difference is applied, so services and servers that do not change keep their connections. Every line is checked before anything changes: one bad line rejects the whole input (exit 2). If the kernel refuses a change midway, the changes already made are undone (exit 1). --dry-run prints the plan. --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.`;
+
+  static override examples = [
+    { description: 'Restore from a file.', command: '<%= config.bin %> ipvs restore /etc/ipvs.rules' },
+    { description: 'See what would change.', command: '<%= config.bin %> ipvs restore --dry-run < /etc/ipvs.rules' },
+    { description: "ipvsadm's additive behaviour.", command: '<%= config.bin %> ipvs restore --add-only /etc/ipvs.rules' },
+  ];
+
+  static override args = {
+    file: Args.string({ description: 'Rules file; standard input when omitted or "-".' }),
+  };
+
+  static override flags = {
+    'dry-run': Flags.boolean({ summary: 'Print the plan; change nothing.' }),
+    'add-only': Flags.boolean({ summary: 'Apply the rules on top of the current table; remove nothing.' }),
+  };
+
+  protected async exec(): Promise<RestoreResult> {
+    const { args, flags } = await this.parse(IpvsRestore);
+    const source = !args.file || args.file === '-' ? 'stdin' : args.file;
+    let text: string;
+    try {
+      text = source === 'stdin' ? await readStdin() : await readFile(args.file!, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
+    }
+    const commands = parseRules(text, source);
+    const current = await listServices();
+    const desired = applyRules(flags['add-only'] ? structuredClone(current) : [], commands);
+    for (const s of desired) {
+      const problem = checkService(s)[0];
+      if (problem) throw new UsageError(`${source}: service ${serviceLabel(s)}${problem[0]}: ${problem[1]}`);
+    }
+    const steps = await planServices(desired, current);
+    const plans = [{ name: 'ipvs', plugin: '@ha/plugin-ipvs', steps }];
+    const changes = describePlans(plans)[0]!.changes;
+    if (flags['dry-run']) return { source, dryRun: true, applied: 0, changes };
+    const result = await applyAll(plans);
+    if (result.failure) {
+      const f = result.failure;
+      const undo = f.undoErrors.length === 0 ? `undid the ${f.undone} change(s) made before it` : `undo failed for: ${f.undoErrors.join('; ')}`;
+      throw new OperationError(`restore failed at ${f.change.op} ${f.change.object}: ${f.message}; ${undo}`, 'ERESTORE');
+    }
+    return { source, dryRun: false, applied: result.applied, changes };
+  }
+
+  protected override render(r: RestoreResult): string {
+    if (r.changes.length === 0) return 'The IPVS table already matches; nothing to do.';
+    const mark = { add: '+', delete: '-', change: '~' } as const;
+    const lines = r.changes.map((c) => `${mark[c.op]} ${c.object}${c.detail ? ` (${c.detail})` : ''}`);
+    return `${lines.join('\n')}\n${r.dryRun ? `Would apply ${r.changes.length} change(s).` : `Applied ${r.applied} change(s).`}`;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('no rules file given and standard input is a terminal: give a file, or pipe the rules in');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,31 @@
+import { IpvsCommand } from '../../base.js';
+import { formatSave } from '../../ipvsadm/format.js';
+import { listServices } from '../../kernel.js';
+import { Flags } from '@oclif/core';
+import { Service } from '../../model.js';
+
+export default class IpvsSave extends IpvsCommand<{ services: Service[] }> {
+  static override summary = "Print the table in ipvsadm's save format (ipvsadm -S).";
+  static override description = `Prints the virtual services and real servers as ipvsadm rules, byte for byte what ipvsadm -Sn prints for the same table, to be read back by ha ipvs restore or ipvsadm -R.
+
+This format cannot hold the timeouts or the connection sync daemon; ha save keeps those too, in the state file.`;
+
+  static override examples = [
+    { description: 'Save the table to a file.', command: '<%= config.bin %> ipvs save > /etc/ipvs.rules' },
+    { description: 'Copy the table to another node.', command: '<%= config.bin %> ipvs save | ssh lb2 ha ipvs restore' },
+  ];
+
+  static override flags = {
+    numeric: Flags.boolean({ char: 'n', summary: 'Accepted for ipvsadm compatibility; addresses are always numeric.' }),
+  };
+
+  protected async exec(): Promise<{ services: Service[] }> {
+    await this.parse(IpvsSave);
+    return { services: await listServices() };
+  }
+
+  protected override render(r: { services: Service[] }): string | undefined {
+    process.stdout.write(formatSave(r.services));
+    return undefined;
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * ipvsadm's save/restore format: one ipvsadm command line per line, as `ipvsadm -S` writes them
+ * and `ipvsadm -R` reads them.
+ *
+ * parseRules() reads every line before anything is applied and refuses the whole text at its first
+ * bad line (ipvsadm -R applies lines one by one, stops at a bad option with the earlier lines
+ * applied, and only prints kernel errors and carries on). Accepted, beyond what ipvsadm -S writes:
+ * blank lines, `#` comments (whole-line or trailing; ipvsadm -R chokes on them), a leading word
+ * `ipvsadm`, long options as `--name value` or `--name=value`, short options clustered (`-At`)
+ * or with their value attached (`-t192.0.2.1:80`, `-p20`), and `-p` with or without a timeout.
+ * Only the table commands -A -E -D -a -e -d -C are allowed.
+ *
+ * applyRules() plays the commands on a table the way the kernel would, refusing what the kernel
+ * refuses (adding what exists, editing or deleting what does not), so that a converging restore
+ * can compute the desired table first and change the kernel only when all of it is valid.
+ */
+import { UsageError } from '@ha/lib';
+import { Server, Service, ServiceKey, serverId, serverLabel, serviceId, serviceLabel } from '../model.js';
+import {
+  IpvsOptions, OPTION_LABELS, OptionName, SERVER_SETTING_OPTIONS, SERVICE_KEY_OPTIONS, SERVICE_SETTING_OPTIONS,
+  serverFromOptions, serverKeyFromOptions, serviceFromOptions, serviceKeyFromOptions,
+} from './options.js';
+
+export type RuleCommandName = 'add-service' | 'edit-service' | 'delete-service' | 'add-server' | 'edit-server' | 'delete-server' | 'clear';
+
+interface RuleBase {
+  /** Where the line came from, for messages: "FILE:LINE". */
+  source: string;
+  line: number;
+  /** The line as written (without its comment). */
+  text: string;
+  /** The options as read from the line. */
+  options: IpvsOptions;
+}
+
+export type RuleCommand = RuleBase & (
+  | { command: 'add-service'; service: Service }
+  | { command: 'edit-service'; service: Service }
+  | { command: 'delete-service'; key: ServiceKey }
+  | { command: 'add-server'; key: ServiceKey; server: Server }
+  | { command: 'edit-server'; key: ServiceKey; server: Server }
+  | { command: 'delete-server'; key: ServiceKey; server: Pick<Server, 'family' | 'address' | 'port'> }
+  | { command: 'clear' }
+);
+
+interface OptionSpec {
+  long: string;
+  short?: string;
+  /** none: a switch; required: takes a value; optional: may take one (only -p). */
+  arg: 'none' | 'required' | 'optional';
+  /** The command it selects, or the option it sets. */
+  command?: RuleCommandName;
+  option?: OptionName;
+  /** An ipvsadm command or option that has no place in a rules file, and why. */
+  refused?: string;
+  /** What the value looks like, for messages. */
+  value?: string;
+}
+
+const SPECS: OptionSpec[] = [
+  { long: 'add-service', short: 'A', arg: 'none', command: 'add-service' },
+  { long: 'edit-service', short: 'E', arg: 'none', command: 'edit-service' },
+  { long: 'delete-service', short: 'D', arg: 'none', command: 'delete-service' },
+  { long: 'add-server', short: 'a', arg: 'none', command: 'add-server' },
+  { long: 'edit-server', short: 'e', arg: 'none', command: 'edit-server' },
+  { long: 'delete-server', short: 'd', arg: 'none', command: 'delete-server' },
+  { long: 'clear', short: 'C', arg: 'none', command: 'clear' },
+  { long: 'tcp-service', short: 't', arg: 'required', option: 'tcpService', value: 'ADDRESS:PORT' },
+  { long: 'udp-service', short: 'u', arg: 'required', option: 'udpService', value: 'ADDRESS:PORT' },
+  { long: 'sctp-service', arg: 'required', option: 'sctpService', value: 'ADDRESS:PORT' },
+  { long: 'fwmark-service', short: 'f', arg: 'required', option: 'fwmarkService', value: 'MARK' },
+  { long: 'ipv6', short: '6', arg: 'none', option: 'ipv6' },
+  { long: 'scheduler', short: 's', arg: 'required', option: 'scheduler', value: 'SCHEDULER' },
+  { long: 'persistent', short: 'p', arg: 'optional', option: 'persistent' },
+  { long: 'netmask', short: 'M', arg: 'required', option: 'netmask', value: 'NETMASK or PREFIX-LENGTH' },
+  { long: 'pe', arg: 'required', option: 'pe', value: 'ENGINE' },
+  { long: 'sched-flags', short: 'b', arg: 'required', option: 'schedFlags', value: 'FLAG[,FLAG...]' },
+  { long: 'ops', short: 'o', arg: 'none', option: 'ops' },
+  { long: 'real-server', short: 'r', arg: 'required', option: 'realServer', value: 'ADDRESS[:PORT]' },
+  { long: 'gatewaying', short: 'g', arg: 'none', option: 'gatewaying' },
+  { long: 'ipip', short: 'i', arg: 'none', option: 'ipip' },
+  { long: 'masquerading', short: 'm', arg: 'none', option: 'masquerading' },
+  { long: 'weight', short: 'w', arg: 'required', option: 'weight', value: '0-65535' },
+  { long: 'u-threshold', short: 'x', arg: 'required', option: 'uThreshold', value: 'CONNECTIONS' },
+  { long: 'l-threshold', short: 'y', arg: 'required', option: 'lThreshold', value: 'CONNECTIONS' },
+  { long: 'tun-type', arg: 'required', option: 'tunType', value: 'ipip|gue|gre' },
+  { long: 'tun-port', arg: 'required', option: 'tunPort', value: 'PORT' },
+  { long: 'tun-nocsum', arg: 'none', option: 'tunNocsum' },
+  { long: 'tun-csum', arg: 'none', option: 'tunCsum' },
+  { long: 'tun-remcsum', arg: 'none', option: 'tunRemcsum' },
+  // ipvsadm commands and options that do not belong in a rules file
+  ...([
+    ['list', 'L'], ['list', 'l'], ['zero', 'Z'], ['restore', 'R'], ['save', 'S'], ['help', 'h'], ['version', 'v'],
+  ] as const).map(([long, short]): OptionSpec => ({ long, short, arg: 'none', refused: 'is not a table command (a rules file holds only -A -E -D -a -e -d -C)' })),
+  ...['set', 'start-daemon', 'stop-daemon'].map((long): OptionSpec => ({ long, arg: 'none', refused: 'is not a table command (a rules file holds only -A -E -D -a -e -d -C; timeouts and sync daemons are not part of it)' })),
+  ...([
+    ['numeric', 'n'], ['connection', 'c'], ['exact', 'X'], ['timeout', undefined], ['daemon', undefined], ['stats', undefined], ['rate', undefined],
+    ['thresholds', undefined], ['persistent-conn', undefined], ['tun-info', undefined], ['sort', undefined], ['nosort', undefined],
+  ] as const).map(([long, short]): OptionSpec => ({ long, short, arg: 'none', refused: 'is a listing option, not part of a rule' })),
+  ...['mcast-interface', 'syncid', 'mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen'].map((long): OptionSpec => ({ long, arg: 'none', refused: 'is a sync daemon option, not part of a rule' })),
+];
+
+const BY_LONG = new Map(SPECS.map((s) => [s.long, s]));
+const BY_SHORT = new Map(SPECS.filter((s) => s.short).map((s) => [s.short!, s]));
+
+const COMMAND_LABEL: Record<RuleCommandName, string> = {
+  'add-service': '-A/--add-service',
+  'edit-service': '-E/--edit-service',
+  'delete-service': '-D/--delete-service',
+  'add-server': '-a/--add-server',
+  'edit-server': '-e/--edit-server',
+  'delete-server': '-d/--delete-server',
+  clear: '-C/--clear',
+};
+
+/** Which options each command takes (besides the service key and -6, which all but -C take). */
+const ALLOWED: Record<RuleCommandName, readonly OptionName[]> = {
+  'add-service': SERVICE_SETTING_OPTIONS,
+  'edit-service': SERVICE_SETTING_OPTIONS,
+  'delete-service': [],
+  'add-server': ['realServer', ...SERVER_SETTING_OPTIONS],
+  'edit-server': ['realServer', ...SERVER_SETTING_OPTIONS],
+  'delete-server': ['realServer'],
+  clear: [],
+};
+
+const KNOWN = 'a rule takes -A -E -D -a -e -d -C with -t -u --sctp-service -f -6 -s -p -M --pe -b -o -r -g -i -m -w -x -y --tun-type --tun-port --tun-nocsum --tun-csum --tun-remcsum';
+
+const optionLabel = (spec: OptionSpec): string => (spec.short ? `-${spec.short}/--${spec.long}` : `--${spec.long}`);
+
+/** Split a line into words, dropping a `#` comment (a `#` that starts a word). */
+function words(line: string): string[] {
+  const out: string[] = [];
+  for (const w of line.split(/[ \t\r\f\v]+/)) {
+    if (w === '') continue;
+    if (w.startsWith('#')) break;
+    out.push(w);
+  }
+  return out;
+}
+
+interface ParsedLine {
+  command: RuleCommandName;
+  options: IpvsOptions;
+}
+
+/** Read one line's words as ipvsadm's option parser (popt) would. Throws plain messages. */
+function parseWords(argv: string[]): ParsedLine {
+  let command: RuleCommandName | undefined;
+  let commandWord = '';
+  const options: Record<string, string | true> = {};
+  const seen = new Map<OptionName, string>();
+
+  const take = (spec: OptionSpec, word: string, value: string | true): void => {
+    if (spec.refused) throw new Error(`${word} ${spec.refused}`);
+    if (spec.command) {
+      if (command) throw new Error(`${word}: only one command per line (this line already has ${commandWord})`);
+      command = spec.command;
+      commandWord = word;
+      return;
+    }
+    const name = spec.option!;
+    if (seen.has(name)) throw new Error(`${optionLabel(spec)} is given twice`);
+    seen.set(name, word);
+    options[name] = value;
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w.startsWith('--') && w.length > 2) {
+      const eq = w.indexOf('=');
+      const name = eq === -1 ? w.slice(2) : w.slice(2, eq);
+      const spec = BY_LONG.get(name);
+      if (!spec) throw new Error(`unknown option --${name} (${KNOWN})`);
+      if (spec.refused) take(spec, `--${name}`, true);
+      let value: string | true = true;
+      if (spec.arg === 'none') {
+        if (eq !== -1) throw new Error(`--${name} takes no value (got "${w.slice(eq + 1)}")`);
+      } else if (eq !== -1) {
+        value = w.slice(eq + 1);
+      } else if (spec.arg === 'required') {
+        if (i + 1 >= argv.length) throw new Error(`--${name} needs a value (${spec.value ?? 'VALUE'})`);
+        value = argv[++i]!;
+      } else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
+        value = argv[++i]!;
+      }
+      take(spec, `--${name}`, value);
+    } else if (w.startsWith('-') && w.length > 1) {
+      // a cluster of short options; the first one that takes a value ends it
+      for (let j = 1; j < w.length; j++) {
+        const c = w[j]!;
+        const spec = BY_SHORT.get(c);
+        if (!spec) throw new Error(`unknown option -${c}${w.length > 2 ? ` in ${w}` : ''} (${KNOWN})`);
+        if (spec.arg === 'none') {
+          take(spec, `-${c}`, true);
+          continue;
+        }
+        let value: string | true = true;
+        const rest = w.slice(j + 1);
+        if (rest !== '') value = rest;
+        else if (spec.arg === 'required') {
+          if (i + 1 >= argv.length) throw new Error(`-${c} needs a value (${spec.value ?? 'VALUE'})`);
+          value = argv[++i]!;
+        } else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
+          value = argv[++i]!;
+        }
+        take(spec, `-${c}`, value);
+        break;
+      }
+    } else {
+      throw new Error(`unexpected word "${w}" (every value follows its option, e.g. -t 192.0.2.10:80)`);
+    }
+  }
+  if (!command) throw new Error('no command: a rule starts with one of -A -E -D -a -e -d -C');
+
+  const allowed = new Set<OptionName>(command === 'clear' ? [] : [...SERVICE_KEY_OPTIONS, 'ipv6', ...ALLOWED[command]]);
+  for (const name of seen.keys()) {
+    if (!allowed.has(name)) {
+      const belongs = SERVICE_SETTING_OPTIONS.includes(name) ? ' (it belongs to -A/-E)' : (['realServer', ...SERVER_SETTING_OPTIONS] as OptionName[]).includes(name) ? ' (it belongs to -a/-e)' : '';
+      throw new Error(`${OPTION_LABELS[name]} is not an option of ${COMMAND_LABEL[command]}${belongs}`);
+    }
+  }
+  if (command !== 'clear' && !SERVICE_KEY_OPTIONS.some((n) => seen.has(n))) {
+    throw new Error(`${commandWord} needs a virtual service: -t/--tcp-service, -u/--udp-service, --sctp-service ADDRESS:PORT or -f/--fwmark-service MARK`);
+  }
+  if ((command === 'add-server' || command === 'edit-server' || command === 'delete-server') && !seen.has('realServer')) {
+    throw new Error(`${commandWord} needs -r/--real-server ADDRESS[:PORT]`);
+  }
+  return { command, options: options as IpvsOptions };
+}
+
+function toCommand(p: ParsedLine, base: RuleBase): RuleCommand {
+  const o = p.options;
+  switch (p.command) {
+    case 'add-service':
+    case 'edit-service':
+      return { ...base, command: p.command, service: serviceFromOptions(o) };
+    case 'delete-service':
+      return { ...base, command: p.command, key: serviceKeyFromOptions(o) };
+    case 'add-server':
+    case 'edit-server': {
+      const key = serviceKeyFromOptions(o);
+      return { ...base, command: p.command, key, server: serverFromOptions(o, key) };
+    }
+    case 'delete-server': {
+      const key = serviceKeyFromOptions(o);
+      return { ...base, command: p.command, key, server: serverKeyFromOptions(o, key) };
+    }
+    case 'clear':
+      return { ...base, command: 'clear' };
+  }
+}
+
+/**
+ * Parse ipvsadm rules (the output of `ipvsadm -S`, or a hand-written file). Every line is checked
+ * before anything is returned; the first bad one is reported as "SOURCE:LINE: problem" (exit 2).
+ */
+export function parseRules(text: string, source = 'stdin'): RuleCommand[] {
+  const out: RuleCommand[] = [];
+  const lines = text.split('\n');
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    let argv = words(line);
+    if (argv[0] === 'ipvsadm') argv = argv.slice(1);
+    if (argv.length === 0) return;
+    try {
+      const parsed = parseWords(argv);
+      out.push(toCommand(parsed, { source, line: n, text: argv.join(' '), options: parsed.options }));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new UsageError(`${source}:${n}: ${message}`);
+    }
+  });
+  return out;
+}
+
+function copyService(s: Service): Service {
+  const c = { ...s, schedFlags: [...s.schedFlags], servers: s.servers.map((r) => ({ ...r, tunnel: r.tunnel ? { ...r.tunnel } : undefined })) } as Service;
+  for (const r of c.servers) if (!r.tunnel) delete r.tunnel;
+  if (s.persistence) c.persistence = { ...s.persistence };
+  return c;
+}
+
+/**
+ * Play `cmds` on a copy of `base` (not changed) and return the resulting table, in the order the
+ * services were created. Refuses, naming the line, what the kernel would refuse.
+ */
+export function applyRules(base: Service[], cmds: RuleCommand[]): Service[] {
+  const table = new Map<string, Service>();
+  for (const s of base) table.set(serviceId(s), copyService(s));
+  const at = (c: RuleCommand): string => `${c.source}:${c.line}`;
+  const need = (c: RuleCommand, k: ServiceKey): Service => {
+    const s = table.get(serviceId(k));
+    if (!s) throw new UsageError(`${at(c)}: service ${serviceLabel(k)} does not exist`);
+    return s;
+  };
+  for (const c of cmds) {
+    switch (c.command) {
+      case 'clear':
+        table.clear();
+        break;
+      case 'add-service':
+        if (table.has(serviceId(c.service))) throw new UsageError(`${at(c)}: service ${serviceLabel(c.service)} already exists`);
+        table.set(serviceId(c.service), copyService({ ...c.service, servers: [] }));
+        break;
+      case 'edit-service': {
+        const old = need(c, c.service);
+        table.set(serviceId(c.service), copyService({ ...c.service, servers: old.servers }));
+        break;
+      }
+      case 'delete-service':
+        need(c, c.key);
+        table.delete(serviceId(c.key));
+        break;
+      case 'add-server': {
+        const s = need(c, c.key);
+        if (s.servers.some((r) => serverId(r) === serverId(c.server))) {
+          throw new UsageError(`${at(c)}: real server ${serverLabel(c.server)} of service ${serviceLabel(c.key)} already exists`);
+        }
+        s.servers.push({ ...c.server, ...(c.server.tunnel ? { tunnel: { ...c.server.tunnel } } : {}) });
+        break;
+      }
+      case 'edit-server':
+      case 'delete-server': {
+        const s = need(c, c.key);
+        const i = s.servers.findIndex((r) => serverId(r) === serverId(c.server));
+        if (i === -1) throw new UsageError(`${at(c)}: real server ${serverLabel(c.server)} of service ${serviceLabel(c.key)} does not exist`);
+        if (c.command === 'delete-server') s.servers.splice(i, 1);
+        else s.servers[i] = { ...c.server, ...(c.server.tunnel ? { tunnel: { ...c.server.tunnel } } : {}) };
+        break;
+      }
+    }
+  }
+  return [...table.values()];
+}
