@@ -31,14 +31,56 @@ step 0 ha diff --state /tmp/demo/state.json
 step 0 ha restore --dry-run --state /tmp/demo/state.json --json
 
 echo; echo "== bad input: one line, exit 2, nothing changed =="
-printf '{"version": 1,\\n "ipvs": [1, 2]\\n}\\n' > /tmp/demo/bad.json
+printf '{"version": 1,\\n "ipvs": {"services": [{"address": "192.0.2.10", "port": 0}]}\\n}\\n' > /tmp/demo/bad.json
 step 2 ha state validate /tmp/demo/bad.json
 printf '{"version": 1, "ipvs": ' > /tmp/demo/broken.json
 step 2 ha restore /tmp/demo/broken.json
 step 2 ha restor --dry-run
 
+echo; echo "== LVS NAT: a virtual service balancing real traffic over three real servers =="
+TOOLS=${ROOT}/plugins/ipvs/dist/test/net-tools.js
+quiet() { "$@" >/dev/null 2>&1; }
+ip netns add client; ip link add d-client type veth peer name eth0 netns client
+ip addr add 192.0.2.1/24 dev d-client; ip addr add 192.0.2.10/32 dev d-client; ip link set d-client up
+ip -n client link set lo up; ip -n client addr add 192.0.2.100/24 dev eth0; ip -n client link set eth0 up
+ip -n client route add default via 192.0.2.1
+ip link add br-rs type bridge; ip addr add 198.51.100.1/24 dev br-rs; ip link set br-rs up
+for n in 1 2 3; do
+  ip netns add web$n; ip link add d-web$n type veth peer name eth0 netns web$n; ip link set d-web$n master br-rs up
+  ip -n web$n link set lo up; ip -n web$n addr add 198.51.100.1$n/24 dev eth0; ip -n web$n link set eth0 up
+  ip -n web$n route add default via 198.51.100.1
+  ip netns exec web$n node $TOOLS server web$n 8080 > /tmp/demo/web$n.log 2>&1 &
+  echo $! >> /tmp/demo/pids
+done
+sysctl -qw net.ipv4.ip_forward=1
+for n in 1 2 3; do until grep -q listening /tmp/demo/web$n.log; do sleep 0.2; done; done
+echo "(client 192.0.2.100 -> VIP 192.0.2.10:80 on this director -> web1..3 at 198.51.100.11-13:8080)"
+step 0 ha ipvs add-service -t 192.0.2.10:80 -s rr
+step 0 ha ipvs add-server -t 192.0.2.10:80 -r 198.51.100.11:8080 -m
+step 0 ha ipvs add-server -t 192.0.2.10:80 -r 198.51.100.12:8080 -m
+step 0 ha ipvs add-server -t 192.0.2.10:80 -r 198.51.100.13:8080 -m -w 2
+echo; echo '$ (from the client) 30 new TCP connections to 192.0.2.10:80; which server answered:'
+ip netns exec client node $TOOLS burst 192.0.2.10 80 30
+step 0 ha ipvs list --stats
+step 0 ha ipvs edit-service -t 192.0.2.10:80 -s wrr
+echo; echo '$ (from the client) 40 more connections, now weighted 1:1:2:'
+ip netns exec client node $TOOLS burst 192.0.2.10 80 40
+step 0 ha ipvs delete-server -t 192.0.2.10:80 -r 198.51.100.13:8080
+echo; echo '$ (from the client) 20 more; web3 gets none:'
+ip netns exec client node $TOOLS burst 192.0.2.10 80 20
+step 0 ha ipvs save
+step 0 ha ipvs list --format ipvsadm
+
 echo; echo "== the reference tool reads the same kernel =="
 step 0 ipvsadm -Ln
+
+echo; echo "== the state file now holds the ipvs section; restore converges =="
+step 0 ha save --state /tmp/demo/state.json
+step 0 ha ipvs edit-server -t 192.0.2.10:80 -r 198.51.100.11:8080 -m -w 5
+step 0 ha diff --state /tmp/demo/state.json
+step 0 ha restore --state /tmp/demo/state.json
+step 0 ha diff --state /tmp/demo/state.json
+for p in $(cat /tmp/demo/pids); do kill $p; done
 
 echo
 if [ "$failures" = 0 ]; then echo "demo: every step behaved as expected"; else echo "demo: $failures step(s) misbehaved"; fi

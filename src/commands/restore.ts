@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { HaCommand, OperationError, stateFlags } from '@ha/lib';
 import {
   Change, applyAll, describePlans, loadProviders, loadState, planAll, resolveStatePath, withStateLock,

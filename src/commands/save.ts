@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { HaCommand, stateFlags, table, colour } from '@ha/lib';
 import {
   SectionReport, StateFileError, captureAll, formatState, loadProviders, loadState, resolveStatePath, withStateLock, writeAtomic,

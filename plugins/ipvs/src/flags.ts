@@ -2,7 +2,7 @@
  * ipvsadm's options as oclif flags: the same long names and short letters, so scripts move over by
  * changing the command name. Values are turned into model objects by ipvsadm/options.ts.
  */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { DEFAULT_PERSISTENCE_TIMEOUT, SCHEDULERS, SCHED_FLAGS, TUNNEL_TYPES } from './model.js';
 
 const SERVICE = 'SERVICE';

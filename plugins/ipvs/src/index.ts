@@ -5,3 +5,4 @@ export * from './kernel.js';
 export { planServices } from './plan.js';
 export { normalizeSection, toSection } from './section.js';
 export { compareServiceKeys, compareServers, sortServices } from './ipvsadm/format.js';
+export * from './realserver.js';

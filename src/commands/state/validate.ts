@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { HaCommand, stateFlags } from '@ha/lib';
 import { loadProviders, loadState, resolveStatePath } from '@ha/lib/state';
 

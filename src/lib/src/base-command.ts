@@ -5,7 +5,8 @@
  * A command implements `exec()`, returning its result object, and `render(result)` for people.
  * With `--json` the result is printed as JSON instead; its shape is the command's contract.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { EXIT_FAILED, EXIT_USAGE, HaError, debugEnabled } from './errors.js';
 import { toJson } from './output.js';
 import { NetlinkSession } from './netlink/session.js';

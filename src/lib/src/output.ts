@@ -3,7 +3,12 @@
  * NO_COLOR by itself), borderless aligned tables, and JSON that keeps 64-bit counters exact.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
+
+// loaded on first use: commands that print no table (save, --json) do not pay for it
+let TableClass: typeof TableType | undefined;
+const loadTable = (): typeof TableType => (TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof TableType);
 
 export function colourEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -23,6 +28,7 @@ export type Cell = string | number | bigint | boolean | null | undefined;
 /** An aligned table without borders: a header row, then the rows. */
 export function table(head: string[], rows: Cell[][], options: { align?: Array<'left' | 'right'> } = {}): string {
   const c = colour();
+  const Table = loadTable();
   const t = new Table({
     head: head.map((h) => c.bold(h)),
     chars: {

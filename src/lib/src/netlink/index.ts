@@ -4,3 +4,5 @@ export * from './errno.js';
 export * from './session.js';
 export * from './genl.js';
 export * from './link.js';
+export * from './address.js';
+export * from './sysctl.js';

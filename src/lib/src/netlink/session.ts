@@ -18,6 +18,7 @@ import {
 interface RawSocket {
   on(event: 'message', fn: (msg: Buffer, rinfo: { port: number }) => void): void;
   on(event: 'error', fn: (err: Error & { code?: string; errno?: number }) => void): void;
+  on(event: 'truncatedMessage', fn: (msg: Buffer) => void): void;
   send(msg: Uint8Array | Uint8Array[], options: object, cb: (err?: Error) => void): void;
   close(): void;
   ref(): void;
@@ -69,7 +70,8 @@ let rawModule: { RawNetlinkSocket: new (protocol: number, options?: object) => R
 function loadRaw(): NonNullable<typeof rawModule> {
   if (!rawModule) {
     const require = createRequire(import.meta.url);
-    rawModule = require('netlink') as NonNullable<typeof rawModule>;
+    // only the raw socket: the package's index also loads every generated rtnetlink/nl80211 table
+    rawModule = require('netlink/dist/raw.js') as NonNullable<typeof rawModule>;
   }
   return rawModule;
 }
@@ -110,7 +112,9 @@ export class NetlinkSession {
     const { RawNetlinkSocket } = loadRaw();
     let sock: RawSocket;
     try {
-      sock = new RawNetlinkSocket(this.protocol);
+      // one recvmsg per datagram into a 64 KiB buffer instead of peeking at each one's size
+      // first: the kernel caps netlink datagrams at 32 KiB, so nothing is cut off
+      sock = new RawNetlinkSocket(this.protocol, { messagePeeking: false, msgBufferSize: 65536 });
     } catch (error) {
       throw new UnavailableError(`cannot open a netlink socket (protocol ${this.protocol}): ${(error as Error).message}`);
     }
@@ -124,6 +128,7 @@ export class NetlinkSession {
       if (rinfo.port !== 0) return; // only the kernel speaks to us
       this.receive(buf);
     });
+    sock.on('truncatedMessage', () => this.failAll(new HaError('netlink reply larger than the receive buffer (truncated)')));
     sock.on('error', (err) => this.failAll(new HaError(`netlink socket error: ${err.code ?? err.message}`, { cause: err })));
     sock.unref();
     this.socket = sock;

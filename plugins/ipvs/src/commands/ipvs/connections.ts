@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { UnavailableError, table } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { formatAddress } from '../../addr.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { serviceKeyFlags, serviceOptionFlags, toOptions } from '../../flags.js';

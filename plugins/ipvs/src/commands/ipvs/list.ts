@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { OperationError } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';

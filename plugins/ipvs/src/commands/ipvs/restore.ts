@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError } from '@ha/lib';
 import { Change, applyAll, describePlans } from '@ha/lib/state';
 import { IpvsCommand } from '../../base.js';

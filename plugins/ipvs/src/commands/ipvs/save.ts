@@ -1,7 +1,7 @@
 import { IpvsCommand } from '../../base.js';
 import { formatSave } from '../../ipvsadm/format.js';
 import { listServices } from '../../kernel.js';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { Service } from '../../model.js';
 
 export default class IpvsSave extends IpvsCommand<{ services: Service[] }> {

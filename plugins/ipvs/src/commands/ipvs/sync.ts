@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { UsageError, table } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { listDaemons, startDaemon, stopDaemon } from '../../kernel.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { UsageError, keyValues } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { getTimeouts, setTimeouts } from '../../kernel.js';
