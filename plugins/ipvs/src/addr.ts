@@ -34,6 +34,19 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   return { family: 'ipv6', bytes };
 }
 
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The family and inet_ntop text of an address, or undefined; IPv4 without building bytes. */
+export function canonicalAddress(text: string): { family: Family; address: string } | undefined {
+  const m = V4.exec(text);
+  if (m) {
+    const parts = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+    return parts.every((n) => n <= 255) ? { family: 'ipv4', address: parts.join('.') } : undefined;
+  }
+  const p = parseAddress(text);
+  return p ? { family: p.family, address: formatAddress(p.bytes) } : undefined;
+}
+
 /** inet_ntop: IPv4 dotted quad; IPv6 with the longest run of zero words (2 or more) as ::. */
 export function formatAddress(bytes: Uint8Array): string {
   if (bytes.length === 4) return [...bytes].join('.');

@@ -6,15 +6,17 @@
  */
 import { UsageError } from '@ha/lib';
 import {
-  ErrorContext, GenlFamily, NETLINK_GENERIC, NLM_F_DUMP, NetlinkError, NetlinkSession, Outcome, Request, genlRequest,
+  ErrorContext, GenlFamily, NETLINK_GENERIC, NLM_F_DUMP, NetlinkError, NetlinkMessage, NetlinkSession, Outcome, Request, genlRequest,
   parseGenl, resolveFamily,
 } from '@ha/lib/netlink';
 import {
   CMD, IPVS_GENL_NAME, cmdAttrs, daemonToAttrs, decodeDaemon, decodeServer, decodeService, infoAttrs, serverAttrs,
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
 } from './codec.js';
+import { readFile } from 'node:fs/promises';
+import { formatAddress } from './addr.js';
 import {
-  Server, Service, ServiceKey, SyncDaemon, Timeouts, isFwmark, serverLabel, serviceLabel,
+  Family, Protocol, Server, Service, ServiceKey, SyncDaemon, Timeouts, isFwmark, serverLabel, serviceId, serviceLabel,
 } from './model.js';
 
 const HINT = 'load it with "modprobe ip_vs" (and the scheduler modules you use, e.g. ip_vs_wrr)';
@@ -60,29 +62,29 @@ function serverContext(s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'po
 
 // ---- requests (built separately so that restore can pipeline them) ----
 
-export async function addServiceRequest(s: Service): Promise<Request> {
-  return genlRequest(await family(), CMD.NEW_SERVICE, cmdAttrs.encode({ service: serviceFullAttrs(s) }), { context: serviceContext(s) });
-}
+/** Request builders for a resolved family: synchronous, so plans can build undo requests lazily. */
+export const build = {
+  addService: (f: GenlFamily, s: Service): Request =>
+    genlRequest(f, CMD.NEW_SERVICE, cmdAttrs.encode({ service: serviceFullAttrs(s) }), { context: serviceContext(s) }),
+  editService: (f: GenlFamily, s: Service): Request =>
+    genlRequest(f, CMD.SET_SERVICE, cmdAttrs.encode({ service: serviceFullAttrs(s) }), { context: serviceContext(s) }),
+  deleteService: (f: GenlFamily, k: ServiceKey): Request =>
+    genlRequest(f, CMD.DEL_SERVICE, cmdAttrs.encode({ service: serviceKeyAttrs(k) }), { context: serviceContext(k) }),
+  addServer: (f: GenlFamily, s: ServiceKey, r: Server): Request =>
+    genlRequest(f, CMD.NEW_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) }),
+  editServer: (f: GenlFamily, s: ServiceKey, r: Server): Request =>
+    genlRequest(f, CMD.SET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) }),
+  deleteServer: (f: GenlFamily, s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Request =>
+    genlRequest(f, CMD.DEL_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverKeyAttrs(r) }), { context: serverContext(s, r) }),
+};
 
-export async function editServiceRequest(s: Service): Promise<Request> {
-  return genlRequest(await family(), CMD.SET_SERVICE, cmdAttrs.encode({ service: serviceFullAttrs(s) }), { context: serviceContext(s) });
-}
-
-export async function deleteServiceRequest(k: ServiceKey): Promise<Request> {
-  return genlRequest(await family(), CMD.DEL_SERVICE, cmdAttrs.encode({ service: serviceKeyAttrs(k) }), { context: serviceContext(k) });
-}
-
-export async function addServerRequest(s: ServiceKey, r: Server): Promise<Request> {
-  return genlRequest(await family(), CMD.NEW_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) });
-}
-
-export async function editServerRequest(s: ServiceKey, r: Server): Promise<Request> {
-  return genlRequest(await family(), CMD.SET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) });
-}
-
-export async function deleteServerRequest(s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Promise<Request> {
-  return genlRequest(await family(), CMD.DEL_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverKeyAttrs(r) }), { context: serverContext(s, r) });
-}
+export const addServiceRequest = async (s: Service): Promise<Request> => build.addService(await family(), s);
+export const editServiceRequest = async (s: Service): Promise<Request> => build.editService(await family(), s);
+export const deleteServiceRequest = async (k: ServiceKey): Promise<Request> => build.deleteService(await family(), k);
+export const addServerRequest = async (s: ServiceKey, r: Server): Promise<Request> => build.addServer(await family(), s, r);
+export const editServerRequest = async (s: ServiceKey, r: Server): Promise<Request> => build.editServer(await family(), s, r);
+export const deleteServerRequest = async (s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Promise<Request> =>
+  build.deleteServer(await family(), s, r);
 
 // ---- operations ----
 
@@ -110,8 +112,21 @@ export async function info(): Promise<IpvsInfo> {
   return { version: `${v >> 16}.${(v >> 8) & 0xff}.${v & 0xff}`, versionCode: v, connTabSize: a.connTabSize ?? 0 };
 }
 
+export interface ListOptions {
+  /** Leave the real servers out (default: include them). */
+  servers?: boolean;
+  /**
+   * "full" (the default): every attribute, through one netlink dump per service.
+   * "basic": real servers' address, port, forwarding, weight and connection counts from one read
+   * of /proc/net/ip_vs, the kernel's table in text; netlink only for services that need more
+   * (tunnel servers, or a fwmark in both families). Thresholds read as 0 and there are no
+   * counters: use it only for output that shows neither (ha ipvs list's table, ha ipvs save).
+   */
+  detail?: 'full' | 'basic';
+}
+
 /** The services and, unless told otherwise, their real servers, in kernel order. */
-export async function listServices(options: { servers?: boolean } = {}): Promise<Service[]> {
+export async function listServices(options: ListOptions = {}): Promise<Service[]> {
   const f = await family();
   const msgs = await session().dump(genlRequest(f, CMD.GET_SERVICE, Buffer.alloc(0), { context: { object: 'IPVS services' } }));
   const services: Service[] = [];
@@ -119,10 +134,79 @@ export async function listServices(options: { servers?: boolean } = {}): Promise
     const a = cmdAttrs.decode(parseGenl(m).attrs);
     if (a.service) services.push(decodeService(a.service));
   }
-  if (options.servers !== false) {
-    for (const s of services) s.servers = await listServers(s);
+  if (options.servers === false || services.length === 0) return services;
+  let need = services;
+  if (options.detail === 'basic') {
+    const proc = await procServers(services);
+    need = [];
+    for (const s of services) {
+      const found = proc?.get(serviceId(s));
+      if (found && !found.some((r) => r.forward === 'tunnel')) s.servers = found;
+      else need.push(s);
+    }
   }
+  // one dump per service (the kernel has no "all destinations" dump), several at a time
+  const replies = await session().dumpMany(need.map((s) =>
+    genlRequest(f, CMD.GET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s) }), { context: serviceContext(s) })));
+  need.forEach((s, i) => { s.servers = decodeServers(replies[i]!, s); });
   return services;
+}
+
+const PROC_FORWARD: Record<string, Server['forward']> = { Masq: 'masq', Route: 'droute', Tunnel: 'tunnel', Local: 'local' };
+
+function procEndpoint(text: string): { family: Family; address: string; port: number } | undefined {
+  const v6 = /^\[([0-9a-fA-F:]+)\]:([0-9A-F]{4})$/.exec(text);
+  if (v6) {
+    const b = Buffer.alloc(16);
+    v6[1]!.split(':').forEach((w, i) => b.writeUInt16BE(Number.parseInt(w, 16), i * 2));
+    return { family: 'ipv6', address: formatAddress(b), port: Number.parseInt(v6[2]!, 16) };
+  }
+  const v4 = /^([0-9A-F]{8}):([0-9A-F]{4})$/.exec(text);
+  if (!v4) return undefined;
+  const n = Number.parseInt(v4[1]!, 16);
+  return { family: 'ipv4', address: `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`, port: Number.parseInt(v4[2]!, 16) };
+}
+
+/**
+ * Real servers per service id from /proc/net/ip_vs; undefined if it cannot be read. A fwmark line
+ * does not say its family: it is matched only when the mark is used by one family.
+ */
+async function procServers(services: Service[]): Promise<Map<string, Server[]> | undefined> {
+  let text: string;
+  try {
+    text = await readFile('/proc/net/ip_vs', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const markFamilies = new Map<number, Family[]>();
+  for (const s of services) if (isFwmark(s)) markFamilies.set(s.fwmark, [...(markFamilies.get(s.fwmark) ?? []), s.family]);
+  const out = new Map<string, Server[]>();
+  let current: Server[] | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('  -> ')) {
+      if (!current) continue;
+      const f = line.slice(5).trim().split(/\s+/);
+      const ep = procEndpoint(f[0] ?? '');
+      const forward = PROC_FORWARD[f[1] ?? ''];
+      if (!ep || !forward || f[0] === 'RemoteAddress:Port') continue;
+      current.push({
+        ...ep, forward, weight: Number(f[2]), upperThreshold: 0, lowerThreshold: 0,
+        activeConns: Number(f[3]), inactiveConns: Number(f[4]),
+      });
+      continue;
+    }
+    const f = line.trim().split(/\s+/);
+    current = undefined;
+    if (f[0] === 'FWM') {
+      const mark = Number.parseInt(f[1] ?? '', 16);
+      const fams = markFamilies.get(mark);
+      if (fams?.length === 1) out.set(serviceId({ family: fams[0]!, fwmark: mark }), (current = []));
+    } else if (f[0] === 'TCP' || f[0] === 'UDP' || f[0] === 'SCTP') {
+      const ep = procEndpoint(f[1] ?? '');
+      if (ep) out.set(serviceId({ ...ep, protocol: f[0].toLowerCase() as Protocol }), (current = []));
+    }
+  }
+  return out;
 }
 
 export async function listServers(s: ServiceKey): Promise<Server[]> {
@@ -131,6 +215,10 @@ export async function listServers(s: ServiceKey): Promise<Server[]> {
     ...genlRequest(f, CMD.GET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s) }), { context: serviceContext(s) }),
     flags: NLM_F_DUMP,
   });
+  return decodeServers(msgs, s);
+}
+
+function decodeServers(msgs: NetlinkMessage[], s: ServiceKey): Server[] {
   const out: Server[] = [];
   for (const m of msgs) {
     const a = cmdAttrs.decode(parseGenl(m).attrs);

@@ -4,7 +4,7 @@
  * codec.ts), never echoed from what was sent.
  */
 import { UsageError } from '@ha/lib';
-import { formatAddress, parseAddress } from './addr.js';
+import { canonicalAddress, parseAddress } from './addr.js';
 
 export type Family = 'ipv4' | 'ipv6';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -162,7 +162,7 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
     host = i === -1 ? text : text.slice(0, i);
     portText = i === -1 ? undefined : text.slice(i + 1);
   }
-  const parsed = parseAddress(host);
+  const parsed = canonicalAddress(host);
   if (!parsed) {
     throw new UsageError(`${what}: "${host}" is not an IPv4 or IPv6 address (hostnames are not resolved; write the address)`);
   }
@@ -173,7 +173,7 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
   } else {
     port = parsePort(portText, what);
   }
-  return { family: parsed.family, address: formatAddress(parsed.bytes), port };
+  return { family: parsed.family, address: parsed.address, port };
 }
 
 export function parsePort(text: string, what: string): number {

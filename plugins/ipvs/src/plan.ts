@@ -5,10 +5,7 @@
  */
 import type { Step } from '@ha/lib/state';
 import { NETLINK_GENERIC, NetlinkSession, Request } from '@ha/lib/netlink';
-import {
-  addServerRequest, addServiceRequest, deleteServerRequest, deleteServiceRequest, editServerRequest, editServiceRequest,
-  getTimeouts, listDaemons, setTimeouts, startDaemon, stopDaemon,
-} from './kernel.js';
+import { build, family, getTimeouts, listDaemons, setTimeouts, startDaemon, stopDaemon } from './kernel.js';
 import {
   Server, Service, SyncDaemon, Timeouts, schedFlagBit, serverId, serverLabel, serviceId, serviceLabel,
 } from './model.js';
@@ -18,13 +15,14 @@ export interface PlanOptions {
   addOnly?: boolean;
 }
 
-function netlinkStep(op: Step['op'], object: string, detail: string | undefined, request: Request, undo: Request): Step {
+/** A step that is one request; its undo request is built only if it is needed. */
+function netlinkStep(op: Step['op'], object: string, detail: string | undefined, request: Request, undo: () => Request): Step {
   const session = NetlinkSession.get(NETLINK_GENERIC);
   const step: Step = {
     op,
     object,
     apply: async () => { await session.request(request); },
-    undo: async () => { await session.request(undo); },
+    undo: async () => { await session.request(undo()); },
     netlink: { session, request, undo },
   };
   if (detail !== undefined) step.detail = detail;
@@ -61,6 +59,7 @@ const describeServer = (r: Server): string => `${r.forward} weight ${r.weight}`;
 /** The steps that turn `current` into `desired`. */
 export async function planServices(desired: Service[], current: Service[], options: PlanOptions = {}): Promise<Step[]> {
   const steps: Step[] = [];
+  const f = await family();
   const now = new Map(current.map((s) => [serviceId(s), s]));
   const want = new Map(desired.map((s) => [serviceId(s), s]));
 
@@ -71,9 +70,9 @@ export async function planServices(desired: Service[], current: Service[], optio
       // re-creates the service and then its servers, all as pipelined requests
       for (const r of s.servers) {
         steps.push(netlinkStep('delete', `real server ${serverLabel(r)} of ${serviceLabel(s)}`, undefined,
-          await deleteServerRequest(s, r), await addServerRequest(s, r)));
+          build.deleteServer(f, s, r), () => build.addServer(f, s, r)));
       }
-      steps.push(netlinkStep('delete', `service ${serviceLabel(s)}`, undefined, await deleteServiceRequest(s), await addServiceRequest(s)));
+      steps.push(netlinkStep('delete', `service ${serviceLabel(s)}`, undefined, build.deleteService(f, s), () => build.addService(f, s)));
     }
   }
 
@@ -81,17 +80,17 @@ export async function planServices(desired: Service[], current: Service[], optio
     const cur = now.get(id);
     if (!cur) {
       steps.push(netlinkStep('add', `service ${serviceLabel(s)}`, `${s.scheduler}${s.persistence ? `, persistent ${s.persistence.timeout}` : ''}`,
-        await addServiceRequest(s), await deleteServiceRequest(s)));
+        build.addService(f, s), () => build.deleteService(f, s)));
       for (const r of s.servers) {
         steps.push(netlinkStep('add', `real server ${serverLabel(r)} of ${serviceLabel(s)}`, describeServer(r),
-          await addServerRequest(s, r), await deleteServerRequest(s, r)));
+          build.addServer(f, s, r), () => build.deleteServer(f, s, r)));
       }
       continue;
     }
     if (!options.addOnly) {
       const changes = serviceChanges(cur, s);
       if (changes.length) {
-        steps.push(netlinkStep('change', `service ${serviceLabel(s)}`, changes.join(', '), await editServiceRequest(s), await editServiceRequest(cur)));
+        steps.push(netlinkStep('change', `service ${serviceLabel(s)}`, changes.join(', '), build.editService(f, s), () => build.editService(f, cur)));
       }
     }
     const curServers = new Map(cur.servers.map((r) => [serverId(r), r]));
@@ -100,19 +99,19 @@ export async function planServices(desired: Service[], current: Service[], optio
       for (const [rid, r] of curServers) {
         if (wantServers.has(rid)) continue;
         steps.push(netlinkStep('delete', `real server ${serverLabel(r)} of ${serviceLabel(s)}`, undefined,
-          await deleteServerRequest(s, r), await addServerRequest(s, r)));
+          build.deleteServer(f, s, r), () => build.addServer(f, s, r)));
       }
     }
     for (const [rid, r] of wantServers) {
       const c = curServers.get(rid);
       if (!c) {
         steps.push(netlinkStep('add', `real server ${serverLabel(r)} of ${serviceLabel(s)}`, describeServer(r),
-          await addServerRequest(s, r), await deleteServerRequest(s, r)));
+          build.addServer(f, s, r), () => build.deleteServer(f, s, r)));
       } else if (!options.addOnly) {
         const changes = serverChanges(c, r);
         if (changes.length) {
           steps.push(netlinkStep('change', `real server ${serverLabel(r)} of ${serviceLabel(s)}`, changes.join(', '),
-            await editServerRequest(s, r), await editServerRequest(s, c)));
+            build.editServer(f, s, r), () => build.editServer(f, s, c)));
         }
       }
     }

@@ -104,6 +104,10 @@ export interface AttrCodec<T> {
   /** Encode as a nested attribute of the given type. */
   nest(type: number, value: T): Buffer;
   decode(buf: Buffer): T;
+  /** Encoded size in bytes (used to encode nested tables in one allocation). */
+  size(value: T): number;
+  /** Write the encoding at `off`; returns the offset after it. */
+  write(buf: Buffer, off: number, value: T): number;
 }
 
 export interface CodecOptions {
@@ -149,6 +153,54 @@ function encodeScalar(kind: ScalarKind, value: unknown, name: string): Buffer {
   }
 }
 
+function scalarSize(kind: ScalarKind, value: unknown, name: string): number {
+  switch (kind) {
+    case 'flag': return 0;
+    case 'u8': return 1;
+    case 'u16': case 'be16': return 2;
+    case 'u32': case 'be32': case 's32': return 4;
+    case 'u64': return 8;
+    case 'string':
+      if (typeof value !== 'string') throw new TypeError(`attribute ${name}: ${String(value)} is not a valid string`);
+      return Buffer.byteLength(value, 'utf8') + 1;
+    case 'binary':
+      if (!(value instanceof Uint8Array)) throw new TypeError(`attribute ${name}: ${String(value)} is not a valid binary`);
+      return value.length;
+  }
+}
+
+/** Write a scalar payload at `off`, checking its range; returns the offset after it. */
+function writeScalar(buf: Buffer, off: number, kind: ScalarKind, value: unknown, name: string): number {
+  if (kind === 'string') {
+    const n = buf.write(value as string, off, 'utf8');
+    buf[off + n] = 0;
+    return off + n + 1;
+  }
+  if (kind === 'binary') {
+    buf.set(value as Uint8Array, off);
+    return off + (value as Uint8Array).length;
+  }
+  if (kind === 'flag') return off;
+  const v = value as number;
+  const ok = (min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  switch (kind) {
+    case 'u8': if (ok(0, 0xff)) { buf[off] = v; return off + 1; } break;
+    case 'u16': if (ok(0, 0xffff)) return buf.writeUInt16LE(v, off); break;
+    case 'be16': if (ok(0, 0xffff)) return buf.writeUInt16BE(v, off); break;
+    case 'u32': if (ok(0, 0xffffffff)) return buf.writeUInt32LE(v, off); break;
+    case 'be32': if (ok(0, 0xffffffff)) return buf.writeUInt32BE(v, off); break;
+    case 's32': if (ok(-0x80000000, 0x7fffffff)) return buf.writeInt32LE(v, off); break;
+    default: {
+      const bytes = encodeScalar(kind, value, name);
+      bytes.copy(buf, off);
+      return off + bytes.length;
+    }
+  }
+  // out of range or not an integer: let encodeScalar word the error
+  encodeScalar(kind, value, name);
+  return off;
+}
+
 function decodeScalar(kind: ScalarKind, data: Buffer, name: string): unknown {
   const need = (n: number): void => {
     if (data.length < n) throw new NetlinkCodecError(`attribute ${name}: ${data.length} bytes, expected ${n}`);
@@ -183,24 +235,72 @@ export function attrCodec<S extends TableSpec>(spec: S, options: CodecOptions = 
     byType.set(field[0], [name, field]);
   }
 
+  type Field = { name: string; type: number; kind: ScalarKind | AttrCodec<unknown>; many: boolean };
+  const fields: Field[] = Object.entries(spec).map(([name, f]) => ({ name, type: f[0], kind: f[1] as ScalarKind | AttrCodec<unknown>, many: f[2] === 'array' }));
+  const flag = nestedFlag ? NLA_F_NESTED : 0;
+
+  const payloadSize = (f: Field, v: unknown): number => {
+    if (typeof f.kind === 'string') return scalarSize(f.kind, v, f.name);
+    if (f.many) {
+      if (!Array.isArray(v)) throw new TypeError(`attribute ${f.name}: expected a list`);
+      const k = f.kind;
+      return v.reduce((n: number, item: unknown) => n + align4(NLA_HDRLEN + k.size(item)), 0);
+    }
+    return f.kind.size(v);
+  };
+
+  const header = (buf: Buffer, off: number, len: number, type: number): void => {
+    if (len > 0xffff) throw new RangeError(`netlink attribute ${type} is too long (${len} bytes, at most 65535)`);
+    buf.writeUInt16LE(len, off);
+    buf.writeUInt16LE(type, off + 2);
+  };
+  const pad = (buf: Buffer, from: number, to: number): number => {
+    buf.fill(0, from, to);
+    return to;
+  };
+
   const codec: AttrCodec<Decoded<S>> = {
     spec,
-    encode(value) {
-      const parts: Buffer[] = [];
-      for (const [name, field] of Object.entries(spec)) {
-        const v = (value as Record<string, unknown>)[name];
+    size(value) {
+      let n = 0;
+      for (const f of fields) {
+        const v = (value as Record<string, unknown>)[f.name];
         if (v === undefined || v === false) continue;
-        const [type, kind, many] = field as [number, ScalarKind | AttrCodec<unknown>, 'array' | undefined];
-        if (typeof kind === 'string') {
-          parts.push(encodeAttr(type, encodeScalar(kind, v, name)));
-        } else if (many === 'array') {
-          if (!Array.isArray(v)) throw new TypeError(`attribute ${name}: expected a list`);
-          parts.push(encodeNested(type, v.map((item, i) => encodeAttr(i + 1, kind.encode(item), nestedFlag ? NLA_F_NESTED : 0)), nestedFlag));
+        n += align4(NLA_HDRLEN + payloadSize(f, v));
+      }
+      return n;
+    },
+    write(buf, off, value) {
+      for (const f of fields) {
+        const v = (value as Record<string, unknown>)[f.name];
+        if (v === undefined || v === false) continue;
+        const start = off;
+        if (typeof f.kind === 'string') {
+          const end = writeScalar(buf, off + NLA_HDRLEN, f.kind, v, f.name);
+          header(buf, start, end - start, f.type);
+          off = pad(buf, end, start + align4(end - start));
+        } else if (f.many) {
+          let at = off + NLA_HDRLEN;
+          (v as unknown[]).forEach((item, i) => {
+            const itemStart = at;
+            const end = (f.kind as AttrCodec<unknown>).write(buf, at + NLA_HDRLEN, item);
+            header(buf, itemStart, end - itemStart, (i + 1) | flag);
+            at = end;
+          });
+          header(buf, start, at - start, f.type | flag);
+          off = at;
         } else {
-          parts.push(encodeAttr(type, kind.encode(v), nestedFlag ? NLA_F_NESTED : 0));
+          const end = f.kind.write(buf, off + NLA_HDRLEN, v);
+          header(buf, start, end - start, f.type | flag);
+          off = end;
         }
       }
-      return Buffer.concat(parts);
+      return off;
+    },
+    encode(value) {
+      const buf = Buffer.allocUnsafe(codec.size(value));
+      codec.write(buf, 0, value);
+      return buf;
     },
     nest(type, value) {
       return encodeAttr(type, codec.encode(value), nestedFlag ? NLA_F_NESTED : 0);

@@ -100,6 +100,8 @@ export class NetlinkSession {
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(msg: NetlinkMessage) => void>();
+  /** Extra sockets for dumpMany. */
+  private readonly helpers: NetlinkSession[] = [];
   /** Datagrams sent, for tests and benchmarks that count system calls. */
   datagramsSent = 0;
 
@@ -230,6 +232,26 @@ export class NetlinkSession {
   }
 
   /**
+   * Many dumps at once. The kernel runs one dump per socket at a time (a second one gets EBUSY),
+   * so they are spread over this session's socket and a few helper sockets of the same protocol,
+   * created on first use and closed with the session. Results come back in request order.
+   */
+  async dumpMany(requests: Request[], parallel = 8): Promise<NetlinkMessage[][]> {
+    const width = Math.max(1, Math.min(parallel, requests.length));
+    while (this.helpers.length < width - 1) this.helpers.push(new NetlinkSession(this.protocol));
+    const workers = [this, ...this.helpers.slice(0, width - 1)];
+    const results: NetlinkMessage[][] = new Array(requests.length);
+    let next = 0;
+    await Promise.all(workers.map(async (w) => {
+      while (next < requests.length) {
+        const i = next++;
+        results[i] = await w.dump(requests[i]!);
+      }
+    }));
+    return results;
+  }
+
+  /**
    * Send many requests pipelined: at most `window` in flight, up to `perDatagram` per datagram.
    * Returns one outcome per request, in order; with stopOnError (the default), requests after the
    * first failure are not sent and their outcome is undefined.
@@ -300,10 +322,11 @@ export class NetlinkSession {
   }
 
   close(): void {
+    for (const h of this.helpers.splice(0)) h.close();
     this.failAll(new HaError('netlink session closed'));
     this.socket?.close();
     this.socket = undefined;
-    sessions.delete(this.protocol);
+    if (sessions.get(this.protocol) === this) sessions.delete(this.protocol);
   }
 }
 

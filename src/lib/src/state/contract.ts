@@ -37,7 +37,7 @@ export interface Step extends Change {
    * steps on the same session are sent pipelined (NetlinkSession.bulk), which is what makes a
    * restore of thousands of objects fast. apply()/undo() must do the same as these requests.
    */
-  netlink?: { session: NetlinkSession; request: Request; undo: Request };
+  netlink?: { session: NetlinkSession; request: Request; undo: Request | (() => Request) };
 }
 
 export interface SectionProvider<T = unknown> {
@@ -234,7 +234,11 @@ async function undoSteps(done: Step[]): Promise<{ undone: number; undoErrors: st
       let j = i;
       while (j < todo.length && todo[j]!.netlink?.session === first.netlink.session) j++;
       const group = todo.slice(i, j);
-      const outcomes = await first.netlink.session.bulk(group.map((s) => s.netlink!.undo), { stopOnError: false });
+      const undoRequest = (s: Step): Request => {
+        const u = s.netlink!.undo;
+        return typeof u === 'function' ? u() : u;
+      };
+      const outcomes = await first.netlink.session.bulk(group.map(undoRequest), { stopOnError: false });
       group.forEach((s, k) => {
         const o = outcomes[k];
         if (o?.ok) undone++;

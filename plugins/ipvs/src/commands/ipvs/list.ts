@@ -54,7 +54,10 @@ export default class IpvsList extends IpvsCommand<ListResult> {
       if (!s) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
       services = [s];
     } else {
-      services = await listServices();
+      // the table and ipvsadm's format without extra columns need no thresholds or counters:
+      // the kernel's text table gives the rest in one read instead of a dump per service
+      const basic = !this.jsonEnabled() && !flags.stats && !flags.rate && !flags.thresholds && !flags['persistent-conn'] && !flags['tun-info'];
+      services = await listServices({ detail: basic ? 'basic' : 'full' });
     }
     return { version: i.version, connTabSize: i.connTabSize, services: sortServices(services) };
   }

@@ -21,7 +21,8 @@ This format cannot hold the timeouts or the connection sync daemon; ha save keep
 
   protected async exec(): Promise<{ services: Service[] }> {
     await this.parse(IpvsSave);
-    return { services: await listServices() };
+    // the save format has no thresholds or counters: the basic listing has all it prints
+    return { services: await listServices({ detail: this.jsonEnabled() ? 'full' : 'basic' }) };
   }
 
   protected override render(r: { services: Service[] }): string | undefined {
