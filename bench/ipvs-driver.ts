@@ -52,7 +52,7 @@ const cases: Case[] = [
   { name: 'list (ha ipvs list vs ipvsadm -Ln)', ha: `${HA} ipvs list > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], target: 2 },
   { name: 'list --format ipvsadm (same output as ipvsadm -Ln)', ha: `${HA} ipvs list --format ipvsadm > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], target: 2 },
   { name: 'save (ha ipvs save vs ipvsadm -Sn)', ha: `${HA} ipvs save > /dev/null`, ref: 'ipvsadm -Sn > /dev/null', haMs: [], refMs: [], target: 2 },
-  { name: 'change 1 server (converging restore vs ipvsadm -C + -R)', ha: `${HA} ipvs restore ${fileB}`, ref: `ipvsadm -C && ipvsadm -R < ${fileB}`, prep: `ipvsadm -C && ipvsadm -R < ${fileA}`, haMs: [], refMs: [], target: 10 },
+  { name: 'change 1 server (converging restore vs ipvsadm -C + -R)', ha: `${HA} ipvs restore ${fileB}`, ref: `ipvsadm -C && ipvsadm -R < ${fileB}`, prep: `${HA} ipvs restore ${fileA}`, haMs: [], refMs: [], target: 10 },
 ];
 
 const notes: string[] = [];
