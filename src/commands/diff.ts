@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, stateFlags, OperationError } from '@ha/lib';
+import { HaCommand, stateFlags } from '@ha/lib';
 import { Change, describePlans, loadProviders, loadState, planAll, resolveStatePath } from '@ha/lib/state';
 import { renderChanges } from '../plan-output.js';
 

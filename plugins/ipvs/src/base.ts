@@ -1,7 +1,10 @@
 /**
  * What the ipvs commands share: ipvsadm's optional `-p` value, and turning flags into a service key.
  */
-import { HaCommand, UsageError } from '@ha/lib';
+import { HaCommand, OperationError, UsageError } from '@ha/lib';
+import { serverKeyFromOptions, serviceKeyFromOptions } from './ipvsadm/options.js';
+import { getService } from './kernel.js';
+import { Server, Service, serverId, serverLabel, serviceLabel } from './model.js';
 import { withOptionalPersistence } from './flags.js';
 
 export abstract class IpvsCommand<T> extends HaCommand<T> {
@@ -16,4 +19,21 @@ export function requireOne(flags: Record<string, unknown>, names: string[], what
   const given = names.filter((n) => flags[n] !== undefined && flags[n] !== false);
   if (given.length === 0) throw new UsageError(`${what}: give one of ${names.map((n) => `--${n}`).join(', ')}`);
   if (given.length > 1) throw new UsageError(`${what}: give only one of ${given.map((n) => `--${n}`).join(', ')}`);
+}
+
+/** The service the options name, read from the kernel; exit 1 naming it when it does not exist. */
+export async function existingService(opts: Record<string, unknown>): Promise<Service> {
+  const key = serviceKeyFromOptions(opts);
+  const svc = await getService(key);
+  if (!svc) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
+  return svc;
+}
+
+/** The service and the real server (-r) the options name; exit 1 naming what does not exist. */
+export async function existingServer(opts: Record<string, unknown>): Promise<{ svc: Service; current: Server }> {
+  const svc = await existingService(opts);
+  const probe = serverKeyFromOptions(opts, svc);
+  const current = svc.servers.find((r) => serverId(r) === serverId(probe));
+  if (!current) throw new OperationError(`real server ${serverLabel(probe)} of service ${serviceLabel(svc)} does not exist`, 'ENOENT');
+  return { svc, current };
 }

@@ -1,7 +1,7 @@
 import { OperationError, UsageError } from '@ha/lib';
-import { IpvsCommand } from '../../base.js';
+import { IpvsCommand, existingService } from '../../base.js';
 import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
-import { serverFromOptions, serviceKeyFromOptions } from '../../ipvsadm/options.js';
+import { serverFromOptions } from '../../ipvsadm/options.js';
 import { addServer, getService } from '../../kernel.js';
 import { Service, checkServer, serverId, serverLabel, serviceLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
@@ -21,9 +21,7 @@ An IPv4 server in an IPv6 service (or the reverse) needs tunnelling.`;
   protected async exec(): Promise<{ service: Service }> {
     const { flags } = await this.parse(IpvsAddServer);
     const opts = toOptions(flags);
-    const key = serviceKeyFromOptions(opts);
-    const svc = await getService(key);
-    if (!svc) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
+    const svc = await existingService(opts);
     const server = serverFromOptions(opts, svc);
     const problem = checkServer(svc, server)[0];
     if (problem) throw new UsageError(`real server ${serverLabel(server)}: ${problem[1]}`);
@@ -31,7 +29,7 @@ An IPv4 server in an IPv6 service (or the reverse) needs tunnelling.`;
       throw new OperationError(`real server ${serverLabel(server)} of service ${serviceLabel(svc)} already exists`, 'EEXIST');
     }
     await addServer(svc, server);
-    return { service: (await getService(key))! };
+    return { service: (await getService(svc))! };
   }
 
   protected override render(r: { service: Service }): string {

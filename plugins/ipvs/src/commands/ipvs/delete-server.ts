@@ -1,9 +1,7 @@
-import { OperationError } from '@ha/lib';
-import { IpvsCommand } from '../../base.js';
+import { IpvsCommand, existingServer } from '../../base.js';
 import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
-import { serverKeyFromOptions, serviceKeyFromOptions } from '../../ipvsadm/options.js';
-import { deleteServer, getService } from '../../kernel.js';
-import { Server, serverId, serverLabel, serviceLabel } from '../../model.js';
+import { deleteServer } from '../../kernel.js';
+import { Server, serverLabel, serviceLabel } from '../../model.js';
 
 export default class IpvsDeleteServer extends IpvsCommand<{ service: string; deleted: Server }> {
   static override summary = 'Remove a real server from a virtual service (ipvsadm -d).';
@@ -16,12 +14,7 @@ export default class IpvsDeleteServer extends IpvsCommand<{ service: string; del
   protected async exec(): Promise<{ service: string; deleted: Server }> {
     const { flags } = await this.parse(IpvsDeleteServer);
     const opts = toOptions(flags);
-    const key = serviceKeyFromOptions(opts);
-    const svc = await getService(key);
-    if (!svc) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
-    const probe = serverKeyFromOptions(opts, svc);
-    const current = svc.servers.find((r) => serverId(r) === serverId(probe));
-    if (!current) throw new OperationError(`real server ${serverLabel(probe)} of service ${serviceLabel(svc)} does not exist`, 'ENOENT');
+    const { svc, current } = await existingServer(opts);
     await deleteServer(svc, current);
     return { service: serviceLabel(svc), deleted: current };
   }

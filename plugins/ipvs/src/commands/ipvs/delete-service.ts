@@ -1,8 +1,6 @@
-import { OperationError } from '@ha/lib';
-import { IpvsCommand } from '../../base.js';
+import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';
-import { serviceKeyFromOptions } from '../../ipvsadm/options.js';
-import { deleteService, getService } from '../../kernel.js';
+import { deleteService } from '../../kernel.js';
 import { Service, serviceLabel } from '../../model.js';
 
 export default class IpvsDeleteService extends IpvsCommand<{ deleted: Service }> {
@@ -16,10 +14,8 @@ export default class IpvsDeleteService extends IpvsCommand<{ deleted: Service }>
 
   protected async exec(): Promise<{ deleted: Service }> {
     const { flags } = await this.parse(IpvsDeleteService);
-    const key = serviceKeyFromOptions(toOptions(flags));
-    const current = await getService(key);
-    if (!current) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
-    await deleteService(key);
+    const current = await existingService(toOptions(flags));
+    await deleteService(current);
     return { deleted: current };
   }
 

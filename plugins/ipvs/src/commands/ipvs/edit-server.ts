@@ -1,10 +1,10 @@
 import * as Flags from '@oclif/core/flags';
-import { OperationError, UsageError } from '@ha/lib';
-import { IpvsCommand } from '../../base.js';
+import { UsageError } from '@ha/lib';
+import { IpvsCommand, existingServer } from '../../base.js';
 import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
-import { serverFromOptions, serverKeyFromOptions, serviceKeyFromOptions } from '../../ipvsadm/options.js';
+import { serverFromOptions } from '../../ipvsadm/options.js';
 import { editServer, getService } from '../../kernel.js';
-import { Service, checkServer, serverId, serverLabel, serviceLabel } from '../../model.js';
+import { Service, checkServer, serverLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
 
 export default class IpvsEditServer extends IpvsCommand<{ service: Service }> {
@@ -25,17 +25,12 @@ Setting the weight to 0 drains the server: no new connections, existing ones con
   protected async exec(): Promise<{ service: Service }> {
     const { flags } = await this.parse(IpvsEditServer);
     const opts = toOptions(flags);
-    const key = serviceKeyFromOptions(opts);
-    const svc = await getService(key);
-    if (!svc) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
-    const probe = serverKeyFromOptions(opts, svc);
-    const current = svc.servers.find((r) => serverId(r) === serverId(probe));
-    if (!current) throw new OperationError(`real server ${serverLabel(probe)} of service ${serviceLabel(svc)} does not exist`, 'ENOENT');
+    const { svc, current } = await existingServer(opts);
     const server = serverFromOptions(opts, svc, { forEdit: current, merge: flags.keep });
     const problem = checkServer(svc, server)[0];
     if (problem) throw new UsageError(`real server ${serverLabel(server)}: ${problem[1]}`);
     await editServer(svc, server);
-    return { service: (await getService(key))! };
+    return { service: (await getService(svc))! };
   }
 
   protected override render(r: { service: Service }): string {

@@ -1,8 +1,8 @@
 import * as Flags from '@oclif/core/flags';
-import { OperationError, UsageError } from '@ha/lib';
-import { IpvsCommand } from '../../base.js';
+import { UsageError } from '@ha/lib';
+import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, serviceOptionFlags, toOptions } from '../../flags.js';
-import { serviceFromOptions, serviceKeyFromOptions } from '../../ipvsadm/options.js';
+import { serviceFromOptions } from '../../ipvsadm/options.js';
 import { editService, getService } from '../../kernel.js';
 import { Service, checkService, serviceLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
@@ -25,15 +25,13 @@ As with ipvsadm -E, settings not given go back to their defaults (scheduler wlc,
   protected async exec(): Promise<{ service: Service }> {
     const { flags } = await this.parse(IpvsEditService);
     const opts = toOptions(flags);
-    const key = serviceKeyFromOptions(opts);
-    const current = await getService(key);
-    if (!current) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
+    const current = await existingService(opts);
     const svc = serviceFromOptions(opts, { forEdit: current, merge: flags.keep });
     svc.servers = current.servers;
     const problem = checkService(svc)[0];
     if (problem) throw new UsageError(`service ${serviceLabel(svc)}: ${problem[1]}`);
     await editService(svc);
-    return { service: (await getService(key))! };
+    return { service: (await getService(current))! };
   }
 
   protected override render(r: { service: Service }): string {

@@ -1,11 +1,9 @@
 import * as Flags from '@oclif/core/flags';
-import { OperationError } from '@ha/lib';
-import { IpvsCommand } from '../../base.js';
+import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';
 import { formatList, sortServices } from '../../ipvsadm/format.js';
-import { serviceKeyFromOptions } from '../../ipvsadm/options.js';
-import { getService, info, listServices } from '../../kernel.js';
-import { Service, serviceLabel } from '../../model.js';
+import { info, listServices } from '../../kernel.js';
+import { Service } from '../../model.js';
 import { renderServices } from '../../render.js';
 
 interface ListResult {
@@ -49,10 +47,7 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     const i = await info();
     let services: Service[];
     if (one) {
-      const key = serviceKeyFromOptions(o);
-      const s = await getService(key);
-      if (!s) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
-      services = [s];
+      services = [await existingService(o)];
     } else {
       // the table and ipvsadm's format without extra columns need no thresholds or counters:
       // the kernel's text table gives the rest in one read instead of a dump per service

@@ -1,10 +1,8 @@
-import { IpvsCommand } from '../../base.js';
+import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags } from '../../flags.js';
-import { getService, zero } from '../../kernel.js';
+import { zero } from '../../kernel.js';
 import { ServiceKey, serviceLabel } from '../../model.js';
-import { serviceKeyFromOptions } from '../../ipvsadm/options.js';
 import { toOptions } from '../../flags.js';
-import { OperationError } from '@ha/lib';
 
 interface ZeroResult {
   service: string | null;
@@ -25,8 +23,7 @@ export default class IpvsZero extends IpvsCommand<ZeroResult> {
     const any = ['tcpService', 'udpService', 'sctpService', 'fwmarkService'].some((k) => opts[k] !== undefined);
     let key: ServiceKey | undefined;
     if (any) {
-      key = serviceKeyFromOptions(opts);
-      if (!(await getService(key))) throw new OperationError(`service ${serviceLabel(key)} does not exist`, 'ESRCH');
+      key = await existingService(opts);
     }
     await zero(key);
     return { service: key ? serviceLabel(key) : null };
