@@ -63,6 +63,9 @@ for (const c of cases) {
       if (c.prep) sh(c.prep);
       const ms = sh(who === 'ha' ? c.ha : c.ref);
       (who === 'ha' ? c.haMs : c.refMs).push(ms);
+      // progress, and the results so far, in case the run is cut short
+      process.stdout.write(`${c.name}: ${who === 'ha' ? 'ha' : 'reference'} run ${r + 1}: ${ms.toFixed(0)} ms\n`);
+      writeFileSync(join(out, 'partial.json'), JSON.stringify(cases.map(({ name, haMs, refMs }) => ({ name, haMs, refMs }))));
     }
   }
   if (c.name.startsWith('restore')) {

@@ -12,9 +12,24 @@ import { ROOT, bootUml } from '@ha/lib/testing';
 
 const [services, servers, runs] = [process.argv[2] ?? '10000', process.argv[3] ?? '5', process.argv[4] ?? '3'];
 process.stdout.write(`Booting User-Mode Linux; ${services} services x ${servers} servers, ${runs} runs each (this takes minutes)...\n`);
-const boot = await bootUml(`${process.execPath} ${join(ROOT, 'dist', 'bench', 'ipvs-driver.js')} ${services} ${servers} ${runs}\n`, { timeoutMs: 60 * 60_000, memory: '2G' });
+const minutes = Number(process.env.HA_BENCH_MINUTES ?? 60);
+let boot;
+try {
+  boot = await bootUml(`${process.execPath} ${join(ROOT, 'dist', 'bench', 'ipvs-driver.js')} ${services} ${servers} ${runs}\n`, { timeoutMs: minutes * 60_000, memory: '2G', keepOnTimeout: true });
+} catch (error) {
+  process.stderr.write(`${(error as Error).message.split('\n')[0]}\n`);
+  process.exit(1);
+}
 if (boot.rc !== 0 || !boot.files['bench.json']) {
-  process.stderr.write(`benchmark failed inside UML (rc ${boot.rc}):\n${boot.output.slice(-3000)}\n`);
+  process.stderr.write(`benchmark did not finish inside UML (rc ${boot.rc}):\n${boot.output.slice(-3000)}\n`);
+  const partial = boot.files['partial.json'];
+  if (partial) {
+    const med = (xs: number[]): number => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2; };
+    process.stdout.write('partial results (the cases and runs that finished):\n');
+    for (const c of JSON.parse(partial) as Array<{ name: string; haMs: number[]; refMs: number[] }>) {
+      if (c.haMs.length && c.refMs.length) process.stdout.write(`${c.name}: ha ${med(c.haMs).toFixed(0)} ms (${c.haMs.length} runs), reference ${med(c.refMs).toFixed(0)} ms (${c.refMs.length} runs): ${(med(c.refMs) / med(c.haMs)).toFixed(2)}x\n`);
+    }
+  }
   process.exit(1);
 }
 const r = JSON.parse(boot.files['bench.json']) as {
