@@ -61,6 +61,7 @@ step 0 ha ipvs add-server -t 192.0.2.10:80 -r 198.51.100.12:8080 -m
 step 0 ha ipvs add-server -t 192.0.2.10:80 -r 198.51.100.13:8080 -m -w 2
 echo; echo '$ (from the client) 30 new TCP connections to 192.0.2.10:80; which server answered:'
 ip netns exec client node $TOOLS burst 192.0.2.10 80 30
+sleep 3  # the kernel folds its per-CPU counters into the totals every 2 s
 step 0 ha ipvs list --stats
 step 0 ha ipvs edit-service -t 192.0.2.10:80 -s wrr
 echo; echo '$ (from the client) 40 more connections, now weighted 1:1:2:'

@@ -3,6 +3,7 @@
  * real servers' rows. Numbers are exact (no K/M suffixes) here; `--format ipvsadm` has ipvsadm's.
  */
 import { table, type Cell } from '@ha/lib';
+import { sortServices } from './ipvsadm/format.js';
 import { Server, Service, Stats, serverLabel, serviceLabel } from './model.js';
 
 export interface ListColumns {
@@ -40,7 +41,8 @@ export function renderServices(services: Service[], cols: ListColumns = {}): str
   if (cols.stats) head.push('CONNS', 'INPKTS', 'OUTPKTS', 'INBYTES', 'OUTBYTES');
   if (cols.rate) head.push('CPS', 'INPPS', 'OUTPPS', 'INBPS', 'OUTBPS');
   const rows: Cell[][] = [];
-  for (const s of services) {
+  // numeric order by address and port, whatever order the kernel returned
+  for (const s of sortServices(services)) {
     const row: Cell[] = [serviceLabel(s), s.scheduler, serviceFlagsText(s), '', '', '', '', ''];
     if (cols.thresholds) row.push('', '');
     if (cols.persistentConn) row.push('');
