@@ -1,7 +1,7 @@
 /**
  * What the ipvs commands share: ipvsadm's optional `-p` value, and turning flags into a service key.
  */
-import { HaCommand, OperationError, UsageError } from '@ha/lib';
+import { HaCommand, OperationError } from '@ha/lib';
 import { serverKeyFromOptions, serviceKeyFromOptions } from './ipvsadm/options.js';
 import { getService } from './kernel.js';
 import { Server, Service, serverId, serverLabel, serviceLabel } from './model.js';
@@ -12,13 +12,6 @@ export abstract class IpvsCommand<T> extends HaCommand<T> {
     this.argv = withOptionalPersistence(this.argv);
     await super.init();
   }
-}
-
-/** "ADDR:PORT" etc. must come with exactly one of -t -u --sctp-service -f. */
-export function requireOne(flags: Record<string, unknown>, names: string[], what: string): void {
-  const given = names.filter((n) => flags[n] !== undefined && flags[n] !== false);
-  if (given.length === 0) throw new UsageError(`${what}: give one of ${names.map((n) => `--${n}`).join(', ')}`);
-  if (given.length > 1) throw new UsageError(`${what}: give only one of ${given.map((n) => `--${n}`).join(', ')}`);
 }
 
 /** The service the options name, read from the kernel; exit 1 naming it when it does not exist. */

@@ -4,9 +4,8 @@
  *
  * This module is the plugin's exported API: other plugins (health checks) drive IPVS through it.
  */
-import { UsageError } from '@ha/lib';
 import {
-  ErrorContext, GenlFamily, NETLINK_GENERIC, NLM_F_DUMP, NetlinkError, NetlinkMessage, NetlinkSession, Outcome, Request, genlRequest,
+  ErrorContext, GenlFamily, NETLINK_GENERIC, NLM_F_DUMP, NetlinkError, NetlinkMessage, NetlinkSession, Request, genlRequest,
   parseGenl, resolveFamily,
 } from '@ha/lib/netlink';
 import {
@@ -78,31 +77,18 @@ export const build = {
     genlRequest(f, CMD.DEL_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverKeyAttrs(r) }), { context: serverContext(s, r) }),
 };
 
-export const addServiceRequest = async (s: Service): Promise<Request> => build.addService(await family(), s);
-export const editServiceRequest = async (s: Service): Promise<Request> => build.editService(await family(), s);
-export const deleteServiceRequest = async (k: ServiceKey): Promise<Request> => build.deleteService(await family(), k);
-export const addServerRequest = async (s: ServiceKey, r: Server): Promise<Request> => build.addServer(await family(), s, r);
-export const editServerRequest = async (s: ServiceKey, r: Server): Promise<Request> => build.editServer(await family(), s, r);
-export const deleteServerRequest = async (s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Promise<Request> =>
-  build.deleteServer(await family(), s, r);
-
 // ---- operations ----
 
-async function send(req: Promise<Request>): Promise<void> {
-  await session().request(await req);
+async function send(req: (f: GenlFamily) => Request): Promise<void> {
+  await session().request(req(await family()));
 }
 
-export const addService = (s: Service): Promise<void> => send(addServiceRequest(s));
-export const editService = (s: Service): Promise<void> => send(editServiceRequest(s));
-export const deleteService = (k: ServiceKey): Promise<void> => send(deleteServiceRequest(k));
-export const addServer = (s: ServiceKey, r: Server): Promise<void> => send(addServerRequest(s, r));
-export const editServer = (s: ServiceKey, r: Server): Promise<void> => send(editServerRequest(s, r));
-export const deleteServer = (s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Promise<void> => send(deleteServerRequest(s, r));
-
-/** Send many requests pipelined; stops at the first failure. */
-export function bulk(requests: Request[], options?: { window?: number; perDatagram?: number }): Promise<(Outcome | undefined)[]> {
-  return session().bulk(requests, options);
-}
+export const addService = (s: Service): Promise<void> => send((f) => build.addService(f, s));
+export const editService = (s: Service): Promise<void> => send((f) => build.editService(f, s));
+export const deleteService = (k: ServiceKey): Promise<void> => send((f) => build.deleteService(f, k));
+export const addServer = (s: ServiceKey, r: Server): Promise<void> => send((f) => build.addServer(f, s, r));
+export const editServer = (s: ServiceKey, r: Server): Promise<void> => send((f) => build.editServer(f, s, r));
+export const deleteServer = (s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Promise<void> => send((f) => build.deleteServer(f, s, r));
 
 export async function info(): Promise<IpvsInfo> {
   const f = await family();
@@ -303,9 +289,4 @@ export async function stopDaemon(state: 'master' | 'backup'): Promise<void> {
   await session().request(genlRequest(f, CMD.DEL_DAEMON, cmdAttrs.encode({ daemon: { state: state === 'master' ? 1 : 2 } }), {
     context: { object: `${state} sync daemon`, messages: { ESRCH: `no ${state} sync daemon is running` } },
   }));
-}
-
-/** Refuse early, with exit 2, when a service key is malformed. */
-export function assertKey(k: ServiceKey): void {
-  if (!isFwmark(k) && (k.port < 0 || k.port > 65535)) throw new UsageError(`port ${k.port} is out of range`);
 }
