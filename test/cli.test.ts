@@ -97,3 +97,10 @@ test('ha status reports the kernel, its features and the state file, as a table 
   assert.match(human.stdout, /^kernel: +\S+/);
   assert.match(human.stdout, /FEATURE +AVAILABLE +DETAIL/);
 });
+
+test('piped standard input is never taken as a command argument', () => {
+  // oclif fills a missing argument from stdin unless told not to; restore reads rules from stdin
+  const r = ha(['state', 'validate', '--state', '/nonexistent/state.json'], { input: '/etc/hostname\n' });
+  assert.equal(r.code, 2);
+  assert.equal(oneLine(r.stderr), 'ha: state file /nonexistent/state.json does not exist');
+});

@@ -22,7 +22,7 @@ Lines start with + (add), - (delete) or ~ (change). With --exit-code the command
   ];
 
   static override args = {
-    file: Args.string({ description: 'State file to compare (same as --state).' }),
+    file: Args.string({ ignoreStdin: true, description: 'State file to compare (same as --state).' }),
   };
 
   static override flags = {

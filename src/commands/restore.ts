@@ -28,7 +28,7 @@ With --dry-run the plan is printed and nothing is changed (the same as ha diff).
   ];
 
   static override args = {
-    file: Args.string({ description: 'State file to restore (same as --state).' }),
+    file: Args.string({ ignoreStdin: true, description: 'State file to restore (same as --state).' }),
   };
 
   static override flags = {

@@ -19,7 +19,7 @@ export default class StateValidate extends HaCommand<ValidateResult> {
   ];
 
   static override args = {
-    file: Args.string({ description: 'State file to check (default: --state, $HA_STATE, /etc/ha/state.json).' }),
+    file: Args.string({ ignoreStdin: true, description: 'State file to check (default: --state, $HA_STATE, /etc/ha/state.json).' }),
   };
 
   static override flags = { ...stateFlags };

@@ -29,7 +29,7 @@ Unlike ipvsadm -R, restore converges: the input is the whole desired table, and 
   ];
 
   static override args = {
-    file: Args.string({ description: 'Rules file; standard input when omitted or "-".' }),
+    file: Args.string({ ignoreStdin: true, description: 'Rules file; standard input when omitted or "-".' }),
   };
 
   static override flags = {

@@ -24,8 +24,8 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
   ];
 
   static override args = {
-    action: Args.string({ description: 'What to do.', options: ['show', 'start', 'stop'], default: 'show' }),
-    state: Args.string({ description: 'Which daemon.', options: ['master', 'backup'] }),
+    action: Args.string({ ignoreStdin: true, description: 'What to do.', options: ['show', 'start', 'stop'], default: 'show' }),
+    state: Args.string({ ignoreStdin: true, description: 'Which daemon.', options: ['master', 'backup'] }),
   };
 
   static override flags = {

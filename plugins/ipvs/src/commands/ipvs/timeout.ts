@@ -22,9 +22,9 @@ ipvsadm's save format loses these; ha save keeps them in the state file.`;
   ];
 
   static override args = {
-    tcp: Args.string({ description: 'TCP timeout in seconds (0 = keep).' }),
-    tcpfin: Args.string({ description: 'TCP FIN_WAIT timeout in seconds (0 = keep).' }),
-    udp: Args.string({ description: 'UDP timeout in seconds (0 = keep).' }),
+    tcp: Args.string({ ignoreStdin: true, description: 'TCP timeout in seconds (0 = keep).' }),
+    tcpfin: Args.string({ ignoreStdin: true, description: 'TCP FIN_WAIT timeout in seconds (0 = keep).' }),
+    udp: Args.string({ ignoreStdin: true, description: 'UDP timeout in seconds (0 = keep).' }),
   };
 
   protected async exec(): Promise<TimeoutResult> {
