@@ -1,14 +1,8 @@
 /**
  * Output for people and for scripts: colour only on a TTY and never with NO_COLOR (chalk 5 ignores
- * NO_COLOR by itself), borderless aligned tables, and JSON that keeps 64-bit counters exact.
+ * NO_COLOR by itself), borderless aligned tables (linear time), and JSON that keeps 64-bit counters exact.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { createRequire } from 'node:module';
-import type TableType from 'cli-table3';
-
-// loaded on first use: commands that print no table (save, --json) do not pay for it
-let TableClass: typeof TableType | undefined;
-const loadTable = (): typeof TableType => (TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof TableType);
 
 export function colourEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -25,23 +19,37 @@ export function colour(): ChalkInstance {
 
 export type Cell = string | number | bigint | boolean | null | undefined;
 
-/** An aligned table without borders: a header row, then the rows. */
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+const visibleWidth = (text: string): number => (text.includes('\x1b') ? text.replace(ANSI, '') : text).length;
+
+/**
+ * An aligned table without borders: a header row, then the rows, columns two spaces apart.
+ * Written here rather than with cli-table3, which took over half an hour for the 60,000 rows of a
+ * 10,000-service IPVS table; this is linear. Widths ignore colour codes; cell text is ASCII.
+ */
 export function table(head: string[], rows: Cell[][], options: { align?: Array<'left' | 'right'> } = {}): string {
   const c = colour();
-  const Table = loadTable();
-  const t = new Table({
-    head: head.map((h) => c.bold(h)),
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-      right: '', 'right-mid': '', middle: '  ',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    ...(options.align ? { colAligns: options.align } : {}),
-  });
-  for (const row of rows) t.push(row.map((cell) => (cell === undefined || cell === null ? '-' : String(cell))));
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+  const text = rows.map((row) => row.map((cell) => (cell === undefined || cell === null ? '-' : String(cell))));
+  const widths = head.map((h) => h.length);
+  for (const row of text) {
+    row.forEach((cell, i) => {
+      const w = visibleWidth(cell);
+      if (w > (widths[i] ?? 0)) widths[i] = w;
+    });
+  }
+  const line = (cells: string[], styled?: (s: string) => string): string => {
+    let out = '';
+    cells.forEach((cell, i) => {
+      const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleWidth(cell)));
+      const shown = styled ? styled(cell) : cell;
+      out += (i ? '  ' : '') + (options.align?.[i] === 'right' ? pad + shown : shown + pad);
+    });
+    return out.trimEnd();
+  };
+  const lines = [line(head, (h) => c.bold(h))];
+  for (const row of text) lines.push(line(row));
+  return lines.join('\n');
 }
 
 /** `key: value` lines, keys aligned. */
