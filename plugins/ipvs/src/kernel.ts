@@ -5,7 +5,7 @@
  * This module is the plugin's exported API: other plugins (health checks) drive IPVS through it.
  */
 import {
-  ErrorContext, GenlFamily, NETLINK_GENERIC, NLM_F_DUMP, NetlinkError, NetlinkMessage, NetlinkSession, Request, genlRequest,
+  ErrorContext, GenlFamily, NETLINK_GENERIC, NetlinkError, NetlinkMessage, NetlinkSession, Request, genlRequest,
   parseGenl, resolveFamily,
 } from '@ha/lib/netlink';
 import {
@@ -132,8 +132,7 @@ export async function listServices(options: ListOptions = {}): Promise<Service[]
     }
   }
   // one dump per service (the kernel has no "all destinations" dump), several at a time
-  const replies = await session().dumpMany(need.map((s) =>
-    genlRequest(f, CMD.GET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s) }), { context: serviceContext(s) })));
+  const replies = await session().dumpMany(need.map((s) => destDump(f, s)));
   need.forEach((s, i) => { s.servers = decodeServers(replies[i]!, s); });
   return services;
 }
@@ -195,12 +194,13 @@ async function procServers(services: Service[]): Promise<Map<string, Server[]> |
   return out;
 }
 
+/** The request that dumps one service's real servers (dump() and dumpMany() add NLM_F_DUMP). */
+const destDump = (f: GenlFamily, s: ServiceKey): Request =>
+  genlRequest(f, CMD.GET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s) }), { context: serviceContext(s) });
+
 export async function listServers(s: ServiceKey): Promise<Server[]> {
   const f = await family();
-  const msgs = await session().dump({
-    ...genlRequest(f, CMD.GET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s) }), { context: serviceContext(s) }),
-    flags: NLM_F_DUMP,
-  });
+  const msgs = await session().dump(destDump(f, s));
   return decodeServers(msgs, s);
 }
 
