@@ -1,0 +1,2 @@
+/** The bond plugin's exported API. */
+export {};

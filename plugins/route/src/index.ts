@@ -1,0 +1,2 @@
+/** The route plugin's exported API. */
+export {};
