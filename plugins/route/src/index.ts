@@ -1,2 +1,3 @@
-/** The route plugin's exported API. */
-export {};
+/** The route plugin's exported API: other plugins drive routes and nexthop objects through this. */
+export * from './model.js';
+export * from './kernel.js';

@@ -1,0 +1,50 @@
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
+import { HaCommand, OperationError, UsageError } from '@ha/lib';
+import { familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
+import { links, listRoutes, sendRoute } from '../../kernel.js';
+import { MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseTable, tableName } from '../../model.js';
+import { renderRoutes } from '../../render.js';
+
+export default class RouteDelete extends HaCommand<{ deleted: Route[] }> {
+  static override summary = 'Delete a route.';
+  static override description = `Deletes the route to PREFIX (or "default") in the table (main by default). When several routes go to that destination (failover routes differ by metric), give --metric to say which, or --all-metrics to delete them all. A multipath route is deleted with all its paths. The deleted routes are shown.`;
+
+  static override examples = [
+    { description: 'Delete the only default route.', command: '<%= config.bin %> route delete default' },
+    { description: 'Delete the backup default route.', command: '<%= config.bin %> route delete default --metric 200' },
+    { description: 'Delete an IPv6 route from table 100.', command: '<%= config.bin %> route delete 2001:db8:10::/48 --table 100' },
+  ];
+
+  static override args = {
+    destination: Args.string({ ignoreStdin: true, required: true, description: 'PREFIX, an address, or "default".' }),
+  };
+
+  static override flags = {
+    metric: metricFlag,
+    table: tableFlag,
+    'all-metrics': Flags.boolean({ summary: 'Delete every route to the destination in the table, whatever its metric.', exclusive: ['metric'] }),
+    ...familyFlags,
+  };
+
+  protected async exec(): Promise<{ deleted: Route[] }> {
+    const { args, flags } = await this.parse(RouteDelete);
+    const family = routeFamily(args.destination, [], flags);
+    const dst = formatDestination(parseDestination(args.destination, family));
+    const table = flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
+    const metric = flags.metric === undefined ? undefined : parseIntRange(flags.metric, 'metric', 0, 4294967295);
+    const l = await links();
+    const found = (await listRoutes({ family, table }, l)).filter((r) => r.dst === dst && (metric === undefined || r.metric === metric));
+    const where = `${dst}${family === 'ipv6' && dst === 'default' ? ' (IPv6)' : ''}${metric === undefined ? '' : ` metric ${metric}`}${table === MAIN_TABLE ? '' : ` table ${tableName(table)}`}`;
+    if (found.length === 0) throw new OperationError(`route ${where} does not exist`, 'ESRCH');
+    if (found.length > 1 && !flags['all-metrics']) {
+      throw new UsageError(`${found.length} routes go to ${where} (metrics ${found.map((r) => r.metric).join(', ')}): give --metric N, or --all-metrics to delete them all`);
+    }
+    for (const r of found) await sendRoute('delete', r, l);
+    return { deleted: found };
+  }
+
+  protected override render(r: { deleted: Route[] }): string {
+    return `Deleted:\n${renderRoutes(r.deleted)}`;
+  }
+}

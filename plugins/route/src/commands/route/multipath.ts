@@ -1,0 +1,156 @@
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
+import { HaCommand, OperationError, UsageError } from '@ha/lib';
+import { formatIp } from '@ha/lib/netlink';
+import { checkPaths, familyFlags, metricFlag, readBack, routeFamily, tableFlag } from '../../flags.js';
+import { checkGateway, findRoute, links, listNexthops, listRoutes, sendNexthop, sendRoute } from '../../kernel.js';
+import {
+  HA_PROTOCOL, Leg, MAIN_TABLE, Nexthop, Route, defaultMetric, formatDestination, parseDestination, parseIntRange, parseLegSpec,
+  parseTable,
+} from '../../model.js';
+import { renderNexthops, renderRoutes } from '../../render.js';
+import { multipathWarnings } from '../../status.js';
+
+interface MultipathResult {
+  route: Route;
+  /** Nexthop objects made for --group/--resilient: the members, then the group. */
+  nexthops: Nexthop[];
+  /** Nexthop objects of the route's previous group that nothing uses any more, deleted. */
+  removed: number[];
+  warnings: string[];
+}
+
+export default class RouteMultipath extends HaCommand<MultipathResult> {
+  static override summary = 'Spread traffic to a destination over several gateways with weights (ECMP/WCMP).';
+  static override description = `Installs (or changes in place) one route to DESTINATION with a path per --nexthop GW[@IF][:WEIGHT]. The kernel hashes each flow onto a path in proportion to the weights (1-256, default 1); which packet fields are hashed is the hash policy (ha route hash-policy: l3 addresses only, l4 addresses and ports). IPv6 gateways go in brackets when an interface or weight follows: --nexthop [2001:db8::1]@eth0:2. IPv6 multipath routes are sent with NLM_F_APPEND so the kernel joins the paths into one route, and are listed as one route.
+
+--group builds the route from nexthop objects instead: one per gateway and a group of them (ip nexthop), which the route points to. --resilient makes the group resilient: flows are kept in buckets (--buckets, default 128) that stay with their gateway when another gateway leaves or comes back; a bucket moves only once it was idle for --idle-timer seconds (default 120), or after --unbalanced-timer seconds of imbalance (0: never forced). With a plain hash, a gateway leaving or returning can move flows between the surviving gateways too, which breaks connections that are NATed per gateway.
+
+The interface of a gateway is found from the connected networks when @IF is not given. Every gateway is checked to be reachable before anything changes.`;
+
+  static override examples = [
+    { description: 'Default route over two gateways, 1:2.', command: '<%= config.bin %> route multipath default --nexthop 198.51.100.1@eth0:1 --nexthop 203.0.113.1@eth1:2' },
+    { description: 'IPv6, equal weights.', command: '<%= config.bin %> route multipath 2001:db8:100::/48 --nexthop [2001:db8:1::1]@eth0 --nexthop [2001:db8:2::1]@eth1' },
+    { description: 'A resilient group that keeps flows on their gateway.', command: '<%= config.bin %> route multipath default --nexthop 198.51.100.1 --nexthop 203.0.113.1 --resilient --buckets 64 --idle-timer 60' },
+  ];
+
+  static override args = {
+    destination: Args.string({ ignoreStdin: true, required: true, description: 'PREFIX, an address, or "default".' }),
+  };
+
+  static override flags = {
+    nexthop: Flags.string({ char: 'n', required: true, multiple: true, summary: 'A path: GW[@IF][:WEIGHT], or @IF[:WEIGHT]; repeat for each.', helpValue: 'GW[@IF][:WEIGHT]' }),
+    metric: metricFlag,
+    table: tableFlag,
+    group: Flags.boolean({ summary: 'Use nexthop objects and a hash-threshold group.' }),
+    resilient: Flags.boolean({ summary: 'Use a resilient nexthop group (implies --group).' }),
+    buckets: Flags.string({ summary: 'Resilient group: number of buckets, 2-65535 (default 128).', helpValue: 'N', dependsOn: ['resilient'] }),
+    'idle-timer': Flags.string({ summary: 'Resilient group: seconds a bucket must be idle before it may move (default 120).', helpValue: 'SECONDS', dependsOn: ['resilient'] }),
+    'unbalanced-timer': Flags.string({ summary: 'Resilient group: seconds of imbalance after which buckets move even if busy (0 = never, the default).', helpValue: 'SECONDS', dependsOn: ['resilient'] }),
+    ...familyFlags,
+  };
+
+  protected async exec(): Promise<MultipathResult> {
+    const { args, flags } = await this.parse(RouteMultipath);
+    const specs = flags.nexthop.map((t) => parseLegSpec(t, { weights: true, what: '--nexthop' }));
+    if (specs.length < 2) throw new UsageError('give at least two --nexthop paths (a single path is an ordinary route: ha route add)');
+    const family = routeFamily(args.destination, specs.map((s) => (s.via ? formatIp(s.via.bytes) : undefined)), flags);
+    const dst = formatDestination(parseDestination(args.destination, family));
+    const group = flags.group || flags.resilient;
+    const legs: Leg[] = specs.map((s, i) => {
+      if (s.via && s.via.family !== family && !(family === 'ipv4' && !group)) {
+        throw new UsageError(`--nexthop ${flags.nexthop[i]}: the gateway is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
+      }
+      if (group && !s.via) throw new UsageError(`--nexthop ${flags.nexthop[i]}: nexthop objects in a group need a gateway address`);
+      const leg: Leg = { weight: s.weight };
+      if (s.via) leg.via = formatIp(s.via.bytes);
+      if (s.dev) leg.dev = s.dev;
+      return leg;
+    });
+    const keys = legs.map((g) => `${g.via ?? ''}@${g.dev ?? ''}`);
+    const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (dup) throw new UsageError(`--nexthop ${dup.replace(/@$/, '')} is given twice`);
+    const r: Route = {
+      family, dst,
+      table: flags.table === undefined ? MAIN_TABLE : parseTable(flags.table),
+      metric: flags.metric === undefined ? defaultMetric(family) : parseIntRange(flags.metric, 'metric', 0, 4294967295),
+      type: 'unicast', protocol: HA_PROTOCOL, scope: 'global', nexthops: legs,
+    };
+    const res = {
+      buckets: flags.buckets === undefined ? 128 : parseIntRange(flags.buckets, '--buckets', 2, 65535),
+      idleTimer: flags['idle-timer'] === undefined ? 120 : parseIntRange(flags['idle-timer'], '--idle-timer', 0, 3600 * 24),
+      unbalancedTimer: flags['unbalanced-timer'] === undefined ? 0 : parseIntRange(flags['unbalanced-timer'], '--unbalanced-timer', 0, 3600 * 24),
+    };
+    if (flags.resilient && res.buckets < legs.length) throw new UsageError(`--buckets ${res.buckets} is fewer than the ${legs.length} gateways`);
+
+    const l = await links();
+    await checkPaths(r, l);
+    const previous = await findRoute(r, l);
+    const warnings = await multipathWarnings(family);
+
+    if (!group) {
+      await sendRoute('replace', r, l);
+      return { route: await readBack(r, l), nexthops: [], removed: await this.dropUnused(previous, l), warnings };
+    }
+
+    // nexthop objects: one per gateway (its interface found when not given), then the group
+    const existing = await listNexthops(l);
+    let next = Math.max(0, ...existing.map((n) => n.id)) + 1;
+    const members: Nexthop[] = [];
+    for (const leg of legs) {
+      const dev = leg.dev ?? await checkGateway(leg.via!, undefined, l);
+      members.push({ id: next++, family: family === 'ipv4' && leg.via!.includes(':') ? 'ipv6' : family, via: leg.via!, dev, protocol: HA_PROTOCOL });
+    }
+    const grp: Nexthop = { id: next++, group: members.map((m, i) => ({ id: m.id, weight: legs[i]!.weight })), type: flags.resilient ? 'resilient' : 'mpath', protocol: HA_PROTOCOL };
+    if (flags.resilient) Object.assign(grp, res);
+    const made: Nexthop[] = [];
+    const routed: Route = { ...r, nexthops: undefined, nhid: grp.id };
+    delete routed.nexthops;
+    try {
+      for (const nh of [...members, grp]) {
+        await sendNexthop('add', nh, l);
+        made.push(nh);
+      }
+      await sendRoute('replace', routed, l);
+    } catch (error) {
+      for (const nh of made.reverse()) await sendNexthop('delete', nh, l).catch(() => undefined);
+      throw error;
+    }
+    const after = await listNexthops(l);
+    return {
+      route: await readBack(routed, l),
+      nexthops: after.filter((n) => made.some((m) => m.id === n.id)),
+      removed: await this.dropUnused(previous, l),
+      warnings,
+    };
+  }
+
+  /** Delete the previous route's nexthop group and members, if no route or group uses them now. */
+  private async dropUnused(previous: Route | undefined, l: Awaited<ReturnType<typeof links>>): Promise<number[]> {
+    if (previous?.nhid === undefined) return [];
+    const routes = await listRoutes({ table: 'all' }, l);
+    const nhs = await listNexthops(l);
+    const used = new Set<number>(routes.flatMap((x) => (x.nhid === undefined ? [] : [x.nhid])));
+    const old = nhs.find((n) => n.id === previous.nhid);
+    if (!old || used.has(old.id) || old.protocol !== HA_PROTOCOL) return [];
+    const removed: number[] = [];
+    await sendNexthop('delete', old, l).catch((e: unknown) => { throw new OperationError(`could not delete unused nexthop group ${old.id}: ${(e as Error).message}`); });
+    removed.push(old.id);
+    const inGroups = new Set(nhs.filter((n) => n.id !== old.id && n.group).flatMap((n) => n.group!.map((m) => m.id)));
+    for (const m of old.group ?? []) {
+      if (used.has(m.id) || inGroups.has(m.id)) continue;
+      const nh = nhs.find((n) => n.id === m.id);
+      if (nh?.protocol !== HA_PROTOCOL) continue;
+      await sendNexthop('delete', nh, l).catch(() => undefined);
+      removed.push(m.id);
+    }
+    return removed;
+  }
+
+  protected override render(r: MultipathResult): string {
+    const lines = [renderRoutes([r.route])];
+    if (r.nexthops.length) lines.push('', renderNexthops(r.nexthops));
+    for (const w of r.warnings) lines.push(`warning: ${w}`);
+    return lines.join('\n');
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * What the route commands share: their flags, turning flags into a checked route, checking it
+ * against this machine (interfaces, gateway reachability), and errors for routes that already exist.
+ */
+import * as Flags from '@oclif/core/flags';
+import { OperationError, UsageError } from '@ha/lib';
+import { NetlinkError, formatIp, readSysctl } from '@ha/lib/netlink';
+import { Links, checkGateway, defaultScope, findRoute, listRoutes } from './kernel.js';
+import {
+  Family, HA_PROTOCOL, MAIN_TABLE, ROUTE_TYPES, Route, RouteType, defaultMetric, familyOfAddress, parseDestination,
+  parseGateway, parseIntRange, parseTable, checkIfname, pathText, routeLabel,
+} from './model.js';
+
+export const familyFlags = {
+  ipv4: Flags.boolean({ char: '4' as 'a', summary: 'IPv4 (the default for "default" without an IPv6 gateway).', exclusive: ['ipv6'] }),
+  ipv6: Flags.boolean({ char: '6' as 'a', summary: 'IPv6 (needed for "default" only when no IPv6 gateway says so).', exclusive: ['ipv4'] }),
+};
+
+export const tableFlag = Flags.string({ char: 't', summary: 'Routing table: main (the default), a number 1-4294967295, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE' });
+export const metricFlag = Flags.string({ char: 'm', summary: 'Metric (priority), 0-4294967295; lower wins. Default 0 for IPv4, 1024 for IPv6.', helpValue: 'N' });
+
+export const routeFlags = {
+  via: Flags.string({ summary: 'Gateway address (IPv4 or IPv6).', helpValue: 'GW' }),
+  dev: Flags.string({ char: 'd', summary: 'Outgoing interface.', helpValue: 'IF' }),
+  metric: metricFlag,
+  table: tableFlag,
+  onlink: Flags.boolean({ summary: 'Take the gateway as directly reachable on --dev even if no connected network covers it.' }),
+  src: Flags.string({ summary: 'Preferred source address for packets this route sends.', helpValue: 'ADDR' }),
+  type: Flags.string({ summary: 'Route type.', options: [...ROUTE_TYPES], default: 'unicast' }),
+  ...familyFlags,
+};
+
+export function familyFromFlags(flags: { ipv4?: boolean; ipv6?: boolean }): Family | undefined {
+  return flags.ipv6 ? 'ipv6' : flags.ipv4 ? 'ipv4' : undefined;
+}
+
+/** The family of a route: the flags, else the destination, else the gateway, else IPv4. */
+export function routeFamily(dst: string, gateways: Array<string | undefined>, flags: { ipv4?: boolean; ipv6?: boolean }): Family {
+  const given = familyFromFlags(flags);
+  if (dst !== 'default' && dst !== 'all') {
+    const slash = dst.indexOf('/');
+    const f = familyOfAddress(slash === -1 ? dst : dst.slice(0, slash));
+    if (f) {
+      if (given && given !== f) throw new UsageError(`destination ${dst} is ${f === 'ipv4' ? 'IPv4' : 'IPv6'} but --${given} was given`);
+      return f;
+    }
+    return given ?? 'ipv4';
+  }
+  if (given) return given;
+  for (const g of gateways) {
+    const f = g ? familyOfAddress(g) : undefined;
+    if (f) return f;
+  }
+  return 'ipv4';
+}
+
+interface RouteFlagValues {
+  via?: string;
+  dev?: string;
+  metric?: string;
+  table?: string;
+  onlink?: boolean;
+  src?: string;
+  type?: string;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+/** A route from a destination argument and flags, fully checked (exit 2 with a one-line reason). */
+export function routeFromFlags(dstText: string, flags: RouteFlagValues): Route {
+  const family = routeFamily(dstText, [flags.via], flags);
+  const dst = parseDestination(dstText, family);
+  const type = (flags.type ?? 'unicast') as RouteType;
+  const r: Route = {
+    family,
+    dst: parseDestinationText(dst),
+    table: flags.table === undefined ? MAIN_TABLE : parseTable(flags.table),
+    metric: flags.metric === undefined ? defaultMetric(family) : parseIntRange(flags.metric, 'metric', 0, 4294967295),
+    type,
+    protocol: HA_PROTOCOL,
+    scope: 'global',
+  };
+  if (flags.dev !== undefined) r.dev = checkIfname(flags.dev);
+  if (flags.via !== undefined) r.via = formatIp(parseGateway(flags.via, family === 'ipv4' && familyOfAddress(flags.via) === 'ipv6' ? undefined : family).bytes);
+  if (flags.onlink) {
+    if (!r.via || !r.dev) throw new UsageError('--onlink needs both --via and --dev (the gateway is taken as directly reachable on that interface)');
+    r.onlink = true;
+  }
+  if (flags.src !== undefined) {
+    const f = familyOfAddress(flags.src);
+    if (!f) throw new UsageError(`--src ${JSON.stringify(flags.src)} is not an IP address`);
+    if (f !== family) throw new UsageError(`--src ${flags.src} is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address like the destination`);
+    r.src = flags.src;
+  }
+  if (type === 'unicast') {
+    if (!r.via && !r.dev) throw new UsageError(`route ${r.dst}: give --via GW and/or --dev IF (or --type blackhole, unreachable, prohibit or throw)`);
+  } else if (r.via || r.dev) {
+    throw new UsageError(`a ${type} route has no gateway or interface: drop --via and --dev`);
+  }
+  r.scope = defaultScope(r);
+  return r;
+}
+
+const parseDestinationText = (p: { bytes: Buffer; prefixlen: number }): string =>
+  (p.prefixlen === 0 ? 'default' : `${formatIp(p.bytes)}/${p.prefixlen}`);
+
+/**
+ * Check a route against this machine before asking the kernel: its interfaces exist, and each
+ * gateway is on a connected network (through the given interface) unless --onlink says otherwise.
+ */
+export async function checkPaths(r: Route, l: Links): Promise<void> {
+  const legs = r.nexthops ?? (r.via || r.dev ? [{ via: r.via, dev: r.dev, onlink: r.onlink, weight: 1 }] : []);
+  for (const leg of legs) {
+    if (leg.dev && !l.has(leg.dev)) throw new OperationError(`${routeLabel(r)}: interface ${leg.dev} does not exist`, 'ENODEV');
+  }
+  for (const leg of legs) {
+    if (!leg.via || leg.onlink) continue;
+    // a gateway of the other family (IPv4 route via IPv6) is checked in its own family
+    try {
+      await checkGateway(leg.via, leg.dev, l);
+    } catch (error) {
+      if (error instanceof OperationError) throw new OperationError(`${routeLabel(r)}: ${error.message}`, error.code);
+      throw error;
+    }
+  }
+}
+
+/** When the kernel says the route exists, say which one is there. */
+export async function explainExists(error: unknown, r: Route, l: Links): Promise<never> {
+  if (error instanceof NetlinkError && error.errnoName === 'EEXIST') {
+    const cur = await findRoute(r, l).catch(() => undefined);
+    const what = cur ? ` (${pathText(cur)}, protocol ${cur.protocol})` : '';
+    throw new OperationError(`${routeLabel(r)} already exists${what}: use ha route replace to change it, or another --metric`, 'EEXIST');
+  }
+  throw error;
+}
+
+/** The current route with this identity, read back from the kernel after a change. */
+export async function readBack(r: Route, l: Links): Promise<Route> {
+  const back = await findRoute(r, l);
+  if (!back) throw new OperationError(`${routeLabel(r)} was accepted by the kernel but cannot be read back`);
+  return back;
+}
+
+/** Mark, per destination and table, the route the kernel uses now: the lowest metric that is alive. */
+export async function markInUse(routes: Route[]): Promise<void> {
+  const ignore = new Map<string, boolean>();
+  const ignores = async (family: Family, dev: string | undefined): Promise<boolean> => {
+    const key = `${family} ${dev ?? 'all'}`;
+    if (!ignore.has(key)) {
+      const read = async (d: string): Promise<boolean> => (await readSysctl(`net.${family}.conf.${d}.ignore_routes_with_linkdown`).catch(() => '0')) !== '0';
+      ignore.set(key, (await read('all')) || (dev !== undefined && !dev.includes('.') && await read(dev)));
+    }
+    return ignore.get(key)!;
+  };
+  const alive = async (r: Route): Promise<boolean> => {
+    const legs = r.nexthops ?? [{ dev: r.dev, state: r.state, weight: 1 }];
+    for (const leg of legs) {
+      const st = leg.state ?? [];
+      if (st.includes('dead')) continue;
+      if (st.includes('linkdown') && await ignores(r.family, leg.dev)) continue;
+      return true;
+    }
+    return false;
+  };
+  const groups = new Map<string, Route[]>();
+  for (const r of routes) {
+    const k = `${r.family} ${r.table} ${r.dst}`;
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  for (const g of groups.values()) {
+    g.sort((a, b) => a.metric - b.metric);
+    // routes of one metric (IPv6 routes on several interfaces) are used alike: only a choice by
+    // metric is marked
+    if (g[0]!.metric === g.at(-1)!.metric) continue;
+    let chosen: number | undefined;
+    for (const r of g) {
+      if (chosen === undefined && await alive(r)) chosen = r.metric;
+      r.inUse = chosen === r.metric;
+    }
+  }
+}
+
+/** Every route to the same destination in the same table, for failover warnings. */
+export async function sameDestination(r: Route, l: Links): Promise<Route[]> {
+  return (await listRoutes({ family: r.family, table: r.table }, l)).filter((x) => x.dst === r.dst);
+}

@@ -1,0 +1,468 @@
+/**
+ * Routes and nexthop objects in the kernel, over rtnetlink: dumps decoded into the model, request
+ * builders (synchronous, so that restore can pipeline them and build undo requests lazily), route
+ * lookups, and the multipath sysctls. Errors name the route or nexthop concerned.
+ *
+ * This module is the plugin's exported API.
+ */
+import {
+  ErrorContext, IpAddress, NETLINK_ROUTE, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NetlinkError,
+  NetlinkMessage, NetlinkSession, Request, formatIp, listLinks, parseIp, readSysctl,
+} from '@ha/lib/netlink';
+import { OperationError, UsageError } from '@ha/lib';
+import {
+  AF_INET, AF_INET6, NHMSG_LEN, NEXTHOP_GRP_TYPE_RES, RTMSG_LEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_F_FIB_MATCH,
+  RTM_GETNEXTHOP, RTM_GETROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_ONLINK, RtNexthop,
+  USER_HZ, decodeGroup, decodeMultipath, decodeNhMsg, decodeRtMsg, encodeGroup, encodeMultipath, encodeNhMsg, nexthopAttrs,
+  routeAttrs, writeRtMsg,
+} from './codec.js';
+import {
+  Family, HA_PROTOCOL, LOCAL_TABLE, Leg, MAIN_TABLE, Nexthop, RTN, ROUTE_TYPES, Route, RouteType, formatDestination,
+  parseDestination, protocolName, protocolNumber, routeLabel, scopeName, scopeNumber,
+} from './model.js';
+
+export const rtnl = (): NetlinkSession => NetlinkSession.get(NETLINK_ROUTE);
+
+const familyNumber = (f: Family): number => (f === 'ipv4' ? AF_INET : AF_INET6);
+const familyOf = (n: number): Family | undefined => (n === AF_INET ? 'ipv4' : n === AF_INET6 ? 'ipv6' : undefined);
+
+// ---- interfaces by name and index ----
+
+export interface Links {
+  index(name: string): number;
+  name(index: number): string;
+  has(name: string): boolean;
+}
+
+/** The interfaces of this namespace, read once. */
+export async function links(): Promise<Links> {
+  const all = await listLinks();
+  const byName = new Map(all.map((l) => [l.name, l.index]));
+  const byIndex = new Map(all.map((l) => [l.index, l.name]));
+  return {
+    has: (n) => byName.has(n),
+    index(n) {
+      const i = byName.get(n);
+      if (i === undefined) throw new OperationError(`interface ${n} does not exist`, 'ENODEV');
+      return i;
+    },
+    name: (i) => byIndex.get(i) ?? `if${i}`,
+  };
+}
+
+// ---- decoding ----
+
+const stateOf = (flags: number): string[] | undefined => {
+  const s: string[] = [];
+  if (flags & RTNH_F_DEAD) s.push('dead');
+  if (flags & RTNH_F_LINKDOWN) s.push('linkdown');
+  return s.length ? s : undefined;
+};
+
+function addressOf(gateway: Buffer | undefined, via: Buffer | undefined): string | undefined {
+  if (gateway) return formatIp(gateway);
+  if (via && via.length >= 6) return formatIp(via.subarray(2));
+  return undefined;
+}
+
+const TYPE_NAMES = new Map<number, RouteType>(ROUTE_TYPES.map((t) => [RTN[t], t]));
+
+/** One RTM_NEWROUTE message as a route; undefined for families and types this plugin does not model. */
+export function decodeRoute(msg: NetlinkMessage, l: Links): Route | undefined {
+  const h = decodeRtMsg(msg.data);
+  const family = familyOf(h.family);
+  const type = TYPE_NAMES.get(h.type);
+  if (!family || !type) return undefined;
+  const a = routeAttrs.decode(msg.data.subarray(RTMSG_LEN));
+  const r: Route = {
+    family,
+    dst: formatDestination({ bytes: a.dst ?? Buffer.alloc(family === 'ipv4' ? 4 : 16), prefixlen: h.dstLen }),
+    table: a.table ?? h.table,
+    metric: a.priority ?? 0,
+    type,
+    protocol: protocolName(h.protocol),
+    scope: scopeName(h.scope),
+  };
+  if (a.prefsrc) r.src = formatIp(a.prefsrc);
+  if (a.nhId !== undefined) r.nhid = a.nhId;
+  if (a.multipath && r.nhid === undefined) {
+    const legs = decodeMultipath(a.multipath);
+    r.nexthops = legs.map((n) => {
+      const leg: Leg = { weight: n.hops + 1 };
+      const via = addressOf(n.gateway, n.via);
+      if (via) leg.via = via;
+      if (n.ifindex) leg.dev = l.name(n.ifindex);
+      if (n.flags & RTNH_F_ONLINK) leg.onlink = true;
+      const st = stateOf(n.flags);
+      if (st) leg.state = st;
+      return leg;
+    });
+    // every leg dead or without carrier: the route as a whole is
+    const common = r.nexthops.reduce((f, n, i) => (i === 0 ? legs[0]!.flags : f & legs[i]!.flags), 0);
+    const st = stateOf(common);
+    if (st) r.state = st;
+  } else if (r.nhid === undefined) {
+    const via = addressOf(a.gateway, a.via);
+    if (via) r.via = via;
+    if (a.oif) r.dev = l.name(a.oif);
+    if (h.flags & RTNH_F_ONLINK) r.onlink = true;
+  }
+  if (!r.nexthops) {
+    const st = stateOf(h.flags);
+    if (st) r.state = st;
+  }
+  return r;
+}
+
+export interface RouteFilter {
+  family?: Family;
+  /** Only this table; undefined = main; 'all' = every table but local. */
+  table?: number | 'all';
+}
+
+/** Routes of the kernel (not the route cache), IPv4 then IPv6, in the kernel's order. */
+export async function listRoutes(filter: RouteFilter = {}, l?: Links): Promise<Route[]> {
+  const names = l ?? await links();
+  const families: Family[] = filter.family ? [filter.family] : ['ipv4', 'ipv6'];
+  const out: Route[] = [];
+  for (const f of families) {
+    const h = Buffer.alloc(RTMSG_LEN);
+    h[0] = familyNumber(f);
+    const msgs = await rtnl().dump({ type: RTM_GETROUTE, payload: h, context: { object: `${f} routes` } });
+    for (const m of msgs) {
+      if (m.type !== RTM_NEWROUTE) continue;
+      const r = decodeRoute(m, names);
+      if (!r) continue;
+      if (filter.table === 'all' ? r.table === LOCAL_TABLE : r.table !== (filter.table ?? MAIN_TABLE)) continue;
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+// ---- requests ----
+
+/** The scope a route gets when none is given: link for a route straight onto an interface. */
+export function defaultScope(r: Pick<Route, 'type' | 'via' | 'nexthops' | 'nhid'>): string {
+  if (r.type !== 'unicast' || r.via || r.nexthops?.length || r.nhid !== undefined) return 'global';
+  return 'link';
+}
+
+function bytesOf(text: string, what: string): IpAddress {
+  const ip = parseIp(text);
+  if (!ip) throw new UsageError(`${what}: not an IP address: ${JSON.stringify(text)}`);
+  return ip;
+}
+
+function gatewayBytes(route: Family, via: string): { gateway?: Buffer; via?: Buffer } {
+  const ip = bytesOf(via, 'gateway');
+  if (ip.family === route) return { gateway: ip.bytes };
+  // an IPv6 gateway of an IPv4 route travels as RTA_VIA: family, then the address
+  const b = Buffer.alloc(2 + ip.bytes.length);
+  b.writeUInt16LE(familyNumber(ip.family), 0);
+  ip.bytes.copy(b, 2);
+  return { via: b };
+}
+
+export type RouteOp = 'add' | 'replace' | 'delete' | 'append';
+
+const OP_FLAGS: Record<RouteOp, number> = {
+  add: NLM_F_CREATE | NLM_F_EXCL,
+  replace: NLM_F_CREATE | NLM_F_REPLACE,
+  append: NLM_F_CREATE | NLM_F_APPEND,
+  delete: 0,
+};
+
+/** How errors about a route read. */
+export function routeContext(r: Route): ErrorContext {
+  const label = routeLabel(r);
+  const gws = [r.via, ...(r.nexthops ?? []).map((n) => n.via)].filter(Boolean).join(', ');
+  const unreachable = `${label}: gateway ${gws || '?'} is not reachable on any interface (no connected network covers it; add an address in its network first, or use --onlink)`;
+  return {
+    object: label,
+    messages: {
+      EEXIST: `${label} already exists`,
+      ESRCH: `${label} does not exist`,
+      ENOENT: `${label} does not exist`,
+      ENETUNREACH: unreachable,
+      EHOSTUNREACH: unreachable,
+      ENODEV: `${label}: its interface does not exist or is down`,
+    },
+  };
+}
+
+/**
+ * The request for one route. `l` maps interface names to indexes. For IPv6 multipath routes the
+ * kernel keeps each path as a sibling route; NLM_F_APPEND on creation tells it to add the paths to
+ * each other (and to an existing route of the same metric) rather than refuse them.
+ */
+export function routeRequest(op: RouteOp, r: Route, l: Links): Request {
+  const dst = parseDestination(r.dst, r.family);
+  const table = r.table;
+  let flags = OP_FLAGS[op];
+  if (op === 'add' && r.family === 'ipv6' && r.nexthops && r.nexthops.length > 1) flags = NLM_F_CREATE | NLM_F_APPEND | NLM_F_EXCL;
+  const attrs: Parameters<typeof routeAttrs.encode>[0] = {
+    table: table > 255 ? table : undefined,
+    dst: dst.prefixlen ? dst.bytes : undefined,
+    priority: r.metric,
+  };
+  if (op !== 'delete') {
+    if (r.src) attrs.prefsrc = bytesOf(r.src, 'source').bytes;
+    if (r.nhid !== undefined) attrs.nhId = r.nhid;
+    else if (r.nexthops?.length) {
+      const legs: RtNexthop[] = r.nexthops.map((n) => ({
+        flags: n.onlink ? RTNH_F_ONLINK : 0,
+        hops: n.weight - 1,
+        ifindex: n.dev ? l.index(n.dev) : 0,
+        ...(n.via ? gatewayBytes(r.family, n.via) : {}),
+      }));
+      attrs.multipath = encodeMultipath(legs);
+    } else {
+      if (r.via) Object.assign(attrs, gatewayBytes(r.family, r.via));
+      if (r.dev) attrs.oif = l.index(r.dev);
+    }
+  }
+  const protocol = protocolNumber(r.protocol) ?? protocolNumber(HA_PROTOCOL)!;
+  const scope = scopeNumber(r.scope) ?? 0;
+  const size = RTMSG_LEN + routeAttrs.size(attrs);
+  const payload = Buffer.allocUnsafe(size);
+  writeRtMsg(payload, 0, {
+    family: familyNumber(r.family),
+    dstLen: dst.prefixlen,
+    srcLen: 0,
+    tos: 0,
+    table: table > 255 ? 0 : table,
+    protocol: op === 'delete' ? 0 : protocol,
+    scope: op === 'delete' ? 255 : scope,
+    type: op === 'delete' ? 0 : RTN[r.type],
+    flags: !r.nexthops && r.onlink ? RTNH_F_ONLINK : 0,
+  });
+  routeAttrs.write(payload, RTMSG_LEN, attrs);
+  return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: routeContext(r) };
+}
+
+export async function sendRoute(op: RouteOp, r: Route, l?: Links): Promise<void> {
+  await rtnl().request(routeRequest(op, r, l ?? await links()));
+}
+
+/** The kernel's routes with this route's identity (family, table, destination, metric). */
+export async function findRoute(k: Pick<Route, 'family' | 'table' | 'dst' | 'metric'>, l?: Links): Promise<Route | undefined> {
+  const all = await listRoutes({ family: k.family, table: k.table }, l);
+  return all.find((r) => r.dst === k.dst && r.metric === k.metric);
+}
+
+// ---- lookups (ha route get) ----
+
+export interface Lookup {
+  /** What the kernel would do for a packet to this address now. */
+  address: string;
+  family: Family;
+  /** The route that matched (RTM_F_FIB_MATCH): its prefix, metric, table and every path. */
+  route?: Route;
+  /** The path chosen for this flow. */
+  via?: string;
+  dev?: string;
+  src?: string;
+  table: number;
+  type: string;
+}
+
+export interface LookupOptions {
+  from?: string;
+  dev?: string;
+  mark?: number;
+  ipProto?: number;
+  sport?: number;
+  dport?: number;
+}
+
+function lookupRequest(ip: IpAddress, o: LookupOptions, l: Links | undefined, fibMatch: boolean): Request {
+  const attrs: Parameters<typeof routeAttrs.encode>[0] = { dst: ip.bytes };
+  if (o.from) attrs.src = bytesOf(o.from, 'source').bytes;
+  if (o.dev) attrs.oif = l!.index(o.dev);
+  if (o.mark !== undefined) attrs.mark = o.mark;
+  if (o.ipProto !== undefined) attrs.ipProto = o.ipProto;
+  if (o.sport !== undefined) attrs.sport = o.sport;
+  if (o.dport !== undefined) attrs.dport = o.dport;
+  const h = Buffer.alloc(RTMSG_LEN);
+  writeRtMsg(h, 0, {
+    family: familyNumber(ip.family), dstLen: ip.bytes.length * 8, srcLen: o.from ? ip.bytes.length * 8 : 0, tos: 0, table: 0,
+    protocol: 0, scope: 0, type: 0, flags: fibMatch ? RTM_F_FIB_MATCH : 0,
+  });
+  const unreachable = `no route to ${formatIp(ip.bytes)}${o.dev ? ` through ${o.dev}` : ''}`;
+  return {
+    type: RTM_GETROUTE,
+    payload: [h, routeAttrs.encode(attrs)],
+    context: { object: `route to ${formatIp(ip.bytes)}`, messages: { ENETUNREACH: unreachable, EHOSTUNREACH: unreachable, ESRCH: unreachable } },
+  };
+}
+
+/** Which route and path the kernel would use for a packet to `address` (with the flow details given). */
+export async function lookup(address: string, o: LookupOptions = {}, l?: Links): Promise<Lookup> {
+  const ip = parseIp(address);
+  if (!ip) throw new UsageError(`not an IP address: ${JSON.stringify(address)} (expected an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::7)`);
+  const names = l ?? await links();
+  const [reply] = await rtnl().request(lookupRequest(ip, o, names, false));
+  const h = decodeRtMsg(reply!.data);
+  const a = routeAttrs.decode(reply!.data.subarray(RTMSG_LEN));
+  const out: Lookup = { address: formatIp(ip.bytes), family: ip.family, table: a.table ?? h.table, type: TYPE_NAMES.get(h.type) ?? (h.type === 2 ? 'local' : String(h.type)) };
+  const via = addressOf(a.gateway, a.via);
+  if (via) out.via = via;
+  if (a.oif) out.dev = names.name(a.oif);
+  if (a.prefsrc) out.src = formatIp(a.prefsrc);
+  try {
+    const [m] = await rtnl().request(lookupRequest(ip, o, names, true));
+    const r = m ? decodeRoute(m, names) : undefined;
+    if (r) out.route = r;
+  } catch {
+    // older kernels without RTM_F_FIB_MATCH: the resolved path alone
+  }
+  return out;
+}
+
+/** Is the gateway reachable directly (a connected network), through the given interface if any? */
+export async function checkGateway(via: string, dev: string | undefined, l: Links): Promise<string> {
+  const ip = parseIp(via)!;
+  const where = dev ? ` through ${dev}` : ' on any interface';
+  const fail = (): never => {
+    throw new OperationError(`gateway ${via} is not reachable${where}: no connected network covers it (add an address in its network first, or use --onlink)`, 'ENETUNREACH');
+  };
+  let reply: NetlinkMessage | undefined;
+  try {
+    [reply] = await rtnl().request(lookupRequest(ip, { dev }, l, false));
+  } catch (error) {
+    if (error instanceof NetlinkError) fail();
+    throw error;
+  }
+  const h = decodeRtMsg(reply!.data);
+  const a = routeAttrs.decode(reply!.data.subarray(RTMSG_LEN));
+  if (h.type !== RTN.unicast || a.gateway || a.via || !a.oif) fail();
+  if (dev && l.name(a.oif!) !== dev) fail();
+  return l.name(a.oif!);
+}
+
+// ---- nexthop objects ----
+
+export function decodeNexthop(msg: NetlinkMessage, l: Links): Nexthop | undefined {
+  const h = decodeNhMsg(msg.data);
+  const a = nexthopAttrs.decode(msg.data.subarray(NHMSG_LEN));
+  if (a.id === undefined || a.fdb) return undefined;
+  const nh: Nexthop = { id: a.id };
+  const family = familyOf(h.family);
+  if (a.group) {
+    nh.group = decodeGroup(a.group);
+    nh.type = a.groupType === NEXTHOP_GRP_TYPE_RES ? 'resilient' : 'mpath';
+    if (a.resGroup) {
+      if (a.resGroup.buckets !== undefined) nh.buckets = a.resGroup.buckets;
+      if (a.resGroup.idleTimer !== undefined) nh.idleTimer = a.resGroup.idleTimer / USER_HZ;
+      if (a.resGroup.unbalancedTimer !== undefined) nh.unbalancedTimer = a.resGroup.unbalancedTimer / USER_HZ;
+    }
+  } else {
+    if (family) nh.family = family;
+    if (a.blackhole) nh.blackhole = true;
+    if (a.gateway) nh.via = formatIp(a.gateway);
+    if (a.oif) nh.dev = l.name(a.oif);
+    if (h.flags & RTNH_F_ONLINK) nh.onlink = true;
+  }
+  nh.protocol = protocolName(h.protocol);
+  const st = stateOf(h.flags);
+  if (st) nh.state = st;
+  return nh;
+}
+
+/** Every nexthop object (ip nexthop), by id. */
+export async function listNexthops(l?: Links): Promise<Nexthop[]> {
+  const names = l ?? await links();
+  let msgs: NetlinkMessage[];
+  try {
+    msgs = await rtnl().dump({ type: RTM_GETNEXTHOP, payload: encodeNhMsg({ family: 0, scope: 0, protocol: 0, flags: 0 }), context: { object: 'nexthops' } });
+  } catch (error) {
+    // kernels before 5.3 have no nexthop objects
+    if (error instanceof NetlinkError && (error.errnoName === 'EOPNOTSUPP' || error.errnoName === 'EINVAL')) return [];
+    throw error;
+  }
+  const out: Nexthop[] = [];
+  for (const m of msgs) {
+    if (m.type !== RTM_NEWNEXTHOP) continue;
+    const nh = decodeNexthop(m, names);
+    if (nh) out.push(nh);
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+export function nexthopLabel(nh: Pick<Nexthop, 'id' | 'group'>): string {
+  return `${nh.group ? 'nexthop group' : 'nexthop'} ${nh.id}`;
+}
+
+export function nexthopRequest(op: 'add' | 'replace' | 'delete', nh: Nexthop, l: Links): Request {
+  const label = nexthopLabel(nh);
+  const context: ErrorContext = {
+    object: label,
+    messages: {
+      EEXIST: `${label} already exists`,
+      ENOENT: `${label} does not exist`,
+      ESRCH: `${label} does not exist`,
+      ENETUNREACH: `${label}: gateway ${nh.via ?? '?'} is not reachable on ${nh.dev ?? 'any interface'}`,
+      ...(nh.group ? { EINVAL: `${label}: the kernel refused the group (does every member nexthop ${nh.group.map((m) => m.id).join(', ')} exist, with one family and a gateway?)` } : {}),
+    },
+  };
+  if (op === 'delete') {
+    return { type: RTM_DELNEXTHOP, payload: [encodeNhMsg({ family: 0, scope: 0, protocol: 0, flags: 0 }), nexthopAttrs.encode({ id: nh.id })], context };
+  }
+  const family = nh.group ? 0 : familyNumber(nh.family ?? (nh.via ? parseIp(nh.via)!.family : 'ipv4'));
+  const attrs: Parameters<typeof nexthopAttrs.encode>[0] = { id: nh.id };
+  if (nh.group) {
+    attrs.group = encodeGroup(nh.group);
+    if (nh.type === 'resilient') {
+      attrs.groupType = NEXTHOP_GRP_TYPE_RES;
+      attrs.resGroup = {
+        buckets: nh.buckets,
+        idleTimer: nh.idleTimer === undefined ? undefined : Math.round(nh.idleTimer * USER_HZ),
+        unbalancedTimer: nh.unbalancedTimer === undefined ? undefined : Math.round(nh.unbalancedTimer * USER_HZ),
+      };
+    }
+  } else if (nh.blackhole) {
+    attrs.blackhole = true;
+  } else {
+    if (nh.via) attrs.gateway = parseIp(nh.via)!.bytes;
+    if (nh.dev) attrs.oif = l.index(nh.dev);
+  }
+  return {
+    type: RTM_NEWNEXTHOP,
+    flags: op === 'add' ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE | NLM_F_REPLACE,
+    payload: [encodeNhMsg({ family, scope: 0, protocol: protocolNumber(nh.protocol ?? HA_PROTOCOL) ?? 4, flags: !nh.group && nh.onlink ? RTNH_F_ONLINK : 0 }), nexthopAttrs.encode(attrs)],
+    context,
+  };
+}
+
+export async function sendNexthop(op: 'add' | 'replace' | 'delete', nh: Nexthop, l?: Links): Promise<void> {
+  await rtnl().request(nexthopRequest(op, nh, l ?? await links()));
+}
+
+// ---- sysctls that decide multipath and failover behaviour ----
+
+export const HASH_POLICY_NAMES = ['l3', 'l4', 'l3-inner', 'custom'] as const;
+
+export interface MultipathSysctls {
+  'net.ipv4.fib_multipath_hash_policy': number;
+  'net.ipv6.fib_multipath_hash_policy': number;
+  'net.ipv4.fib_multipath_use_neigh': number;
+  'net.ipv4.conf.all.ignore_routes_with_linkdown': number;
+  'net.ipv6.conf.all.ignore_routes_with_linkdown': number;
+}
+export const MANAGED_SYSCTLS = [
+  'net.ipv4.fib_multipath_hash_policy', 'net.ipv6.fib_multipath_hash_policy', 'net.ipv4.fib_multipath_use_neigh',
+  'net.ipv4.conf.all.ignore_routes_with_linkdown', 'net.ipv6.conf.all.ignore_routes_with_linkdown',
+] as const;
+export type ManagedSysctl = (typeof MANAGED_SYSCTLS)[number];
+
+/** The managed sysctls this kernel has (IPv6 ones are absent when IPv6 is disabled). */
+export async function readMultipathSysctls(): Promise<Partial<MultipathSysctls>> {
+  const out: Partial<MultipathSysctls> = {};
+  for (const k of MANAGED_SYSCTLS) {
+    try {
+      out[k] = Number(await readSysctl(k));
+    } catch { /* not in this kernel */ }
+  }
+  return out;
+}

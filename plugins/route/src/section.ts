@@ -1,0 +1,303 @@
+/**
+ * The routes section of the state file: its JSON Schema, the checks the schema cannot express
+ * (prefixes, gateway families, references between routes and nexthop objects), normalization of
+ * hand-written entries (defaults filled in), and the saved form of kernel state.
+ *
+ * A saved route leaves out what is its default (table main, type unicast, protocol static, the
+ * family when the destination says it, the usual scope), so files stay small and readable.
+ */
+import { UsageError } from '@ha/lib';
+import type { JsonSchema } from '@ha/lib/state';
+import { ManagedSysctl, MANAGED_SYSCTLS, defaultScope } from './kernel.js';
+import {
+  Family, HA_PROTOCOL, Leg, MAIN_TABLE, MAX_WEIGHT, Nexthop, ROUTE_TYPES, Route, RouteType, canonicalIp, defaultMetric,
+  familyOfAddress, formatDestination, parseDestination, parseTable, protocolNumber, routeId, scopeNumber,
+} from './model.js';
+
+export interface RouteEntry {
+  dst: string;
+  family?: Family;
+  table?: number | string;
+  metric?: number;
+  type?: RouteType;
+  protocol?: string;
+  scope?: string;
+  src?: string;
+  via?: string;
+  dev?: string;
+  onlink?: boolean;
+  nexthops?: Array<{ via?: string; dev?: string; weight?: number; onlink?: boolean }>;
+  nhid?: number;
+}
+
+export interface RoutesSection {
+  routes: RouteEntry[];
+  nexthops?: Nexthop[];
+  sysctls?: Partial<Record<ManagedSysctl, number>>;
+}
+
+const u32 = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
+const text = { type: 'string' } as const;
+
+const legSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    via: { ...text, description: 'Gateway address.' },
+    dev: { ...text, description: 'Interface.' },
+    weight: { type: 'integer', minimum: 1, maximum: MAX_WEIGHT, description: 'Default 1.' },
+    onlink: { type: 'boolean' },
+  },
+};
+
+const routeSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dst'],
+  properties: {
+    dst: { ...text, description: '"default" or a prefix: 192.0.2.0/24, 2001:db8::/32.' },
+    family: { enum: ['ipv4', 'ipv6'], description: 'Needed only for an IPv6 default route without an IPv6 gateway.' },
+    table: { type: ['integer', 'string'], description: 'main (the default), a number, or a name from rt_tables.' },
+    metric: { ...u32, description: 'Default 0 for IPv4, 1024 for IPv6.' },
+    type: { enum: [...ROUTE_TYPES], description: 'Default unicast.' },
+    protocol: { ...text, description: 'rtm_protocol by name or number; default static.' },
+    scope: { ...text, description: 'global, link, host or a number; default link for a route onto an interface without a gateway, else global.' },
+    src: { ...text, description: 'Preferred source address.' },
+    via: text,
+    dev: text,
+    onlink: { type: 'boolean' },
+    nexthops: { type: 'array', items: legSchema, description: 'The paths of a multipath route.' },
+    nhid: { ...u32, minimum: 1, description: 'The nexthop object (or group) the route uses; it must be in nexthops.' },
+  },
+};
+
+const nexthopSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: {
+    id: { ...u32, minimum: 1 },
+    family: { enum: ['ipv4', 'ipv6'] },
+    via: text,
+    dev: text,
+    onlink: { type: 'boolean' },
+    blackhole: { type: 'boolean' },
+    group: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object', additionalProperties: false, required: ['id'],
+        properties: { id: { ...u32, minimum: 1 }, weight: { type: 'integer', minimum: 1, maximum: MAX_WEIGHT } },
+      },
+    },
+    type: { enum: ['mpath', 'resilient'] },
+    buckets: { type: 'integer', minimum: 1, maximum: 65535 },
+    idleTimer: { type: 'number', minimum: 0 },
+    unbalancedTimer: { type: 'number', minimum: 0 },
+    protocol: text,
+  },
+};
+
+export const routesSectionSchema: JsonSchema = {
+  type: 'object',
+  description: 'Routes (failover by metric, multipath), nexthop objects and the multipath sysctls (ha route).',
+  additionalProperties: false,
+  required: ['routes'],
+  properties: {
+    routes: { type: 'array', items: routeSchema },
+    nexthops: { type: 'array', items: nexthopSchema },
+    sysctls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(MANAGED_SYSCTLS.map((k) => [k, { type: 'integer', minimum: 0, maximum: 3 }])),
+    },
+  },
+};
+
+// ---- normalization ----
+
+export interface Normalized {
+  routes: Route[];
+  nexthops: Nexthop[];
+  sysctls: Partial<Record<ManagedSysctl, number>>;
+}
+
+function gatewayOf(text: string, family: Family, what: string): string {
+  const f = familyOfAddress(text);
+  if (!f) throw new UsageError(`${what} ${JSON.stringify(text)} is not an IP address`);
+  if (f !== family && !(family === 'ipv4' && f === 'ipv6')) throw new UsageError(`${what} ${text} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
+  return canonicalIp(text);
+}
+
+/** A checked route with every default filled in; throws UsageError naming the problem. */
+export function normalizeRoute(e: RouteEntry): Route {
+  let family = e.family;
+  if (!family) {
+    if (e.dst === 'default') {
+      const gw = e.via ?? e.nexthops?.find((n) => n.via)?.via;
+      family = gw && familyOfAddress(gw) === 'ipv6' ? 'ipv6' : 'ipv4';
+    } else {
+      const slash = e.dst.indexOf('/');
+      family = familyOfAddress(slash === -1 ? e.dst : e.dst.slice(0, slash)) ?? 'ipv4';
+    }
+  }
+  const r: Route = {
+    family,
+    dst: formatDestination(parseDestination(e.dst, family)),
+    table: e.table === undefined ? MAIN_TABLE : parseTable(e.table),
+    metric: e.metric ?? defaultMetric(family),
+    type: e.type ?? 'unicast',
+    protocol: e.protocol ?? HA_PROTOCOL,
+    scope: 'global',
+  };
+  if (protocolNumber(r.protocol) === undefined) throw new UsageError(`unknown protocol ${JSON.stringify(r.protocol)}`);
+  if (e.src !== undefined) r.src = gatewayOf(e.src, family, 'src');
+  const paths = [e.via !== undefined || e.dev !== undefined, e.nexthops !== undefined, e.nhid !== undefined].filter(Boolean).length;
+  if (paths > 1) throw new UsageError('give one of via/dev, nexthops or nhid');
+  if (r.type !== 'unicast' && paths) throw new UsageError(`a ${r.type} route has no gateway, interface or nexthops`);
+  if (r.type === 'unicast' && !paths) throw new UsageError('a unicast route needs via, dev, nexthops or nhid');
+  if (e.via !== undefined) r.via = gatewayOf(e.via, family, 'via');
+  if (e.dev !== undefined) r.dev = e.dev;
+  if (e.onlink) {
+    if (!r.via || !r.dev) throw new UsageError('onlink needs both via and dev');
+    r.onlink = true;
+  }
+  if (e.nexthops) {
+    if (e.nexthops.length === 0) throw new UsageError('nexthops is empty');
+    r.nexthops = e.nexthops.map((n, i): Leg => {
+      if (n.via === undefined && n.dev === undefined) throw new UsageError(`nexthops[${i}] needs via or dev`);
+      const leg: Leg = { weight: n.weight ?? 1 };
+      if (n.via !== undefined) leg.via = gatewayOf(n.via, family!, `nexthops[${i}].via`);
+      if (n.dev !== undefined) leg.dev = n.dev;
+      if (n.onlink) leg.onlink = true;
+      return leg;
+    });
+  }
+  if (e.nhid !== undefined) r.nhid = e.nhid;
+  const s = e.scope ?? defaultScope(r);
+  if (scopeNumber(s) === undefined) throw new UsageError(`unknown scope ${JSON.stringify(s)}`);
+  r.scope = s;
+  return r;
+}
+
+export function normalizeNexthop(n: Nexthop): Nexthop {
+  const out: Nexthop = { id: n.id, protocol: n.protocol ?? HA_PROTOCOL };
+  if (protocolNumber(out.protocol!) === undefined) throw new UsageError(`unknown protocol ${JSON.stringify(n.protocol)}`);
+  if (n.group) {
+    if (n.via !== undefined || n.dev !== undefined || n.blackhole) throw new UsageError('a group has members, not via, dev or blackhole');
+    out.group = n.group.map((m) => ({ id: m.id, weight: m.weight ?? 1 }));
+    out.type = n.type ?? 'mpath';
+    if (out.type === 'resilient') {
+      out.buckets = n.buckets ?? 128;
+      out.idleTimer = n.idleTimer ?? 120;
+      out.unbalancedTimer = n.unbalancedTimer ?? 0;
+    } else if (n.buckets !== undefined || n.idleTimer !== undefined || n.unbalancedTimer !== undefined) {
+      throw new UsageError('buckets and timers are for type resilient');
+    }
+    return out;
+  }
+  if (n.type !== undefined) throw new UsageError('type is for groups');
+  if (n.blackhole) {
+    if (n.via !== undefined || n.dev !== undefined) throw new UsageError('a blackhole nexthop has no via or dev');
+    out.blackhole = true;
+    out.family = n.family ?? 'ipv4';
+    return out;
+  }
+  if (n.dev === undefined) throw new UsageError('a nexthop needs dev (and usually via)');
+  out.dev = n.dev;
+  if (n.via !== undefined) {
+    const f = familyOfAddress(n.via);
+    if (!f) throw new UsageError(`via ${JSON.stringify(n.via)} is not an IP address`);
+    if (n.family && n.family !== f) throw new UsageError(`via ${n.via} is not ${n.family}`);
+    out.via = canonicalIp(n.via);
+    out.family = f;
+  } else {
+    out.family = n.family ?? 'ipv4';
+  }
+  if (n.onlink) out.onlink = true;
+  return out;
+}
+
+const cache = new WeakMap<object, Normalized>();
+
+/** Check and normalize a section; problems as [path relative to the section, message]. */
+export function examine(section: RoutesSection): { normalized?: Normalized; problems: Array<[string, string]> } {
+  const problems: Array<[string, string]> = [];
+  const routes: Route[] = [];
+  const nexthops: Nexthop[] = [];
+  const nhIds = new Map<number, number>();
+  (section.nexthops ?? []).forEach((n, i) => {
+    try {
+      const nh = normalizeNexthop(n);
+      if (nhIds.has(nh.id)) throw new UsageError(`duplicate of nexthops[${nhIds.get(nh.id)}] (id ${nh.id})`);
+      nhIds.set(nh.id, i);
+      nexthops.push(nh);
+    } catch (error) {
+      problems.push([`.nexthops[${i}]`, (error as Error).message]);
+    }
+  });
+  const byId = new Map(nexthops.map((n) => [n.id, n]));
+  nexthops.forEach((n) => {
+    const i = nhIds.get(n.id)!;
+    n.group?.forEach((m, k) => {
+      const member = byId.get(m.id);
+      if (!member) problems.push([`.nexthops[${i}].group[${k}]`, `nexthop group ${n.id} references nexthop ${m.id}, which is not in nexthops`]);
+      else if (member.group) problems.push([`.nexthops[${i}].group[${k}]`, `nexthop group ${n.id} contains group ${m.id}; groups cannot be nested`]);
+    });
+  });
+  const seen = new Map<string, number>();
+  section.routes.forEach((e, i) => {
+    try {
+      const r = normalizeRoute(e);
+      if (r.nhid !== undefined && !byId.has(r.nhid)) throw new UsageError(`route uses nexthop ${r.nhid}, which is not in nexthops`);
+      const id = routeId(r);
+      const before = seen.get(id);
+      if (before !== undefined) throw new UsageError(`duplicate of routes[${before}] (${r.dst} metric ${r.metric})`);
+      seen.set(id, i);
+      routes.push(r);
+    } catch (error) {
+      problems.push([`.routes[${i}]`, (error as Error).message]);
+    }
+  });
+  if (problems.length) return { problems };
+  const normalized = { routes, nexthops, sysctls: { ...(section.sysctls ?? {}) } };
+  cache.set(section, normalized);
+  return { normalized, problems };
+}
+
+export function checkSection(section: RoutesSection): Array<[string, string]> {
+  return examine(section).problems;
+}
+
+/** The normalized section (computed once per section object). */
+export function normalizeSection(section: RoutesSection): Normalized {
+  const known = cache.get(section);
+  if (known) return known;
+  const { normalized, problems } = examine(section);
+  if (!normalized) throw new UsageError(`routes section${problems[0]![0]}: ${problems[0]![1]}`);
+  return normalized;
+}
+
+// ---- the saved form ----
+
+export function toEntry(r: Route): RouteEntry {
+  const e: RouteEntry = { dst: r.dst };
+  if (r.dst === 'default' && r.family === 'ipv6' && !(r.via && familyOfAddress(r.via) === 'ipv6') && !r.nexthops?.some((n) => n.via && familyOfAddress(n.via) === 'ipv6')) e.family = 'ipv6';
+  if (r.table !== MAIN_TABLE) e.table = r.table;
+  e.metric = r.metric;
+  if (r.type !== 'unicast') e.type = r.type;
+  if (r.protocol !== HA_PROTOCOL) e.protocol = r.protocol;
+  if (r.scope !== defaultScope(r)) e.scope = r.scope;
+  if (r.src) e.src = r.src;
+  if (r.via) e.via = r.via;
+  if (r.dev) e.dev = r.dev;
+  if (r.onlink) e.onlink = true;
+  if (r.nexthops) e.nexthops = r.nexthops.map((n) => ({ ...(n.via ? { via: n.via } : {}), ...(n.dev ? { dev: n.dev } : {}), weight: n.weight, ...(n.onlink ? { onlink: true } : {}) }));
+  if (r.nhid !== undefined) e.nhid = r.nhid;
+  return e;
+}
+
+export function toNexthopEntry(n: Nexthop): Nexthop {
+  const { state: _s, protocol, ...rest } = n;
+  return protocol && protocol !== HA_PROTOCOL ? { ...rest, protocol } : rest;
+}
