@@ -1,0 +1,168 @@
+/**
+ * The multi-request operations the commands and the state section share: create a bond with its
+ * ports, and change a bond's mode or options, including the down / release / re-add sequence
+ * the kernel needs for some of them, after which the bond is put back as it was.
+ */
+import { OperationError, UsageError } from '@ha/lib';
+import { Link, getLink } from '@ha/lib/netlink';
+import {
+  Bond, changeBond, createBond, deleteBond, describeRestricted, enslave, findBond, getBond, releasePort, setUp,
+} from './kernel.js';
+import {
+  BondOptions, FAILOVER_MODES, Mode, OPTIONS, applicable, changedKeys, modeNumber, restrictions,
+} from './options.js';
+
+export interface BondSpec {
+  name: string;
+  mode: Mode;
+  /** Complete options (resolveOptions' result). */
+  options: BondOptions;
+  ports: string[];
+  primary?: string;
+  /** Bring the bond up (default true). */
+  up?: boolean;
+}
+
+/** Create the bond, enslave its ports in order, set the primary, bring it up; on failure remove it again. */
+export async function createWithPorts(spec: BondSpec, ports?: Array<Pick<Link, 'name' | 'index' | 'up'>>): Promise<Bond> {
+  await createBond(spec.name, spec.mode, spec.options);
+  try {
+    const link = await getLink(spec.name);
+    const self = { name: spec.name, index: link.index };
+    const list = ports ?? await Promise.all(spec.ports.map((p) => getLink(p)));
+    for (const p of list) await enslave(self, p);
+    if (spec.primary) {
+      const p = list.find((x) => x.name === spec.primary) ?? await getLink(spec.primary);
+      await changeBond(self, { primary: p.index });
+    }
+    if (spec.up !== false) await setUp(self, true);
+  } catch (error) {
+    const made = await findBond(spec.name).catch(() => undefined);
+    if (made) await deleteBond(made).catch(() => undefined);
+    throw error;
+  }
+  return getBond(spec.name);
+}
+
+export interface ChangePlan {
+  /** Keys whose values change. */
+  keys: string[];
+  /** What is sent. */
+  options: BondOptions;
+  modeChange: boolean;
+  /** The bond must go down first / its ports must be released first. */
+  needDown: boolean;
+  needNoPorts: boolean;
+  primaryChange: boolean;
+}
+
+/** What changing `bond` to (mode, options, primary) takes. `options` are complete (resolved). */
+export function planChange(bond: Bond, mode: Mode, options: BondOptions, primary: string | undefined): ChangePlan {
+  const modeChange = mode !== bond.mode;
+  const keys = modeChange ? Object.keys(options) : changedKeys(bond.options, options).filter((k) => options[k] !== undefined);
+  const send: BondOptions = {};
+  for (const k of keys) send[k] = options[k]!;
+  if (!modeChange) {
+    // delays are kept as multiples of miimon: a new miimon needs them again, in milliseconds
+    if (keys.includes('miimon')) for (const k of ['updelay', 'downdelay', 'peer_notify_delay']) if (options[k] !== undefined) send[k] = options[k]!;
+    // switching ARP monitoring on: send its targets and settings with it
+    if (keys.includes('arp_interval')) {
+      for (const o of OPTIONS) if (o.group === 'arp' && options[o.key] !== undefined) send[o.key] = options[o.key]!;
+    }
+  }
+  // the monitors go together so that the kernel never sees both on
+  if (send.miimon !== undefined || send.arp_interval !== undefined) {
+    if (options.miimon !== undefined) send.miimon = options.miimon;
+    if (options.arp_interval !== undefined) send.arp_interval = options.arp_interval;
+  }
+  const r = restrictions(Object.keys(send));
+  const primaryChange = (primary ?? '') !== (bond.primary ?? '') && FAILOVER_MODES.includes(mode);
+  return {
+    keys,
+    options: send,
+    modeChange,
+    needDown: bond.up && (modeChange || r.down.length > 0),
+    needNoPorts: bond.ports.length > 0 && (modeChange || r.noports.length > 0),
+    primaryChange,
+  };
+}
+
+/** Refuse (exit 2) a change the kernel only takes on a down bond or one without ports, saying how. */
+export function refuseRestricted(bond: Bond, plan: ChangePlan): void {
+  const r = restrictions(plan.keys);
+  if (plan.needNoPorts) {
+    const what = plan.modeChange ? `changing the mode (${bond.mode} -> another)` : `changing ${describeRestricted(r.noports)}`;
+    throw new UsageError(`bond ${bond.name}: ${what} needs a bond without ports and down; give --force to have ha take it down, release ${bond.ports.map((p) => p.name).join(', ')}, change it, and put everything back`, 'ENOTEMPTY');
+  }
+  if (plan.needDown) {
+    throw new UsageError(`bond ${bond.name}: changing ${plan.modeChange ? 'the mode' : describeRestricted(r.down)} needs the bond down; run "ip link set ${bond.name} down" first, or give --force to have ha take it down and up again`, 'EBUSY');
+  }
+}
+
+/**
+ * Change a bond. With the down/release sequence when the plan needs it: the bond goes down, its
+ * ports are released, the change is made, the ports are added back in their order, the primary
+ * and the active port are set again, and the bond comes back up if it was up.
+ */
+export async function applyChange(bond: Bond, mode: Mode, plan: ChangePlan, primary: string | undefined): Promise<Bond> {
+  const ports = bond.ports.map((p) => ({ name: p.name, index: p.index, up: false }));
+  let down = false;
+  let released = false;
+  try {
+    if (plan.needDown || plan.needNoPorts) {
+      if (bond.up) await setUp(bond, false);
+      down = bond.up;
+    }
+    if (plan.needNoPorts) {
+      for (const p of ports) await releasePort(bond, p);
+      released = true;
+    }
+    if (plan.modeChange || Object.keys(plan.options).length > 0) {
+      await changeBond(bond, { ...(plan.modeChange ? { mode } : {}), options: plan.options });
+    }
+    if (released) {
+      for (const p of ports) await enslave(bond, p);
+      released = false;
+    }
+    if (FAILOVER_MODES.includes(mode) && (plan.primaryChange || (plan.needNoPorts && primary))) {
+      const p = primary ? bond.ports.find((x) => x.name === primary) ?? await getLink(primary) : undefined;
+      await changeBond(bond, { primary: p ? p.index : 0 });
+    }
+    if (down) {
+      await setUp(bond, true);
+      down = false;
+    }
+    if (bond.active && FAILOVER_MODES.includes(mode) && plan.needNoPorts && !primary) {
+      const a = bond.ports.find((p) => p.name === bond.active);
+      if (a) await changeBond(bond, { active: a.index }).catch(() => undefined);
+    }
+  } catch (error) {
+    // put back what can be put back: the ports and the up state
+    if (released) for (const p of ports) await enslave(bond, p).catch(() => undefined);
+    if (down) await setUp(bond, true).catch(() => undefined);
+    throw error;
+  }
+  return getBond(bond.name);
+}
+
+/** The active port after `failover`: the one asked for, or the next port that is up. */
+export function pickFailoverTarget(bond: Bond, to?: string): string {
+  if (!FAILOVER_MODES.includes(bond.mode)) {
+    throw new UsageError(`bond ${bond.name} is in mode ${bond.mode}, which has no active port; failover works in ${FAILOVER_MODES.join(', ')}`);
+  }
+  if (to !== undefined) {
+    const p = bond.ports.find((x) => x.name === to);
+    if (!p) throw new UsageError(`${to} is not a port of bond ${bond.name} (ports: ${bond.ports.map((x) => x.name).join(', ') || 'none'})`);
+    if (p.miiStatus !== 'up' || !p.up) throw new OperationError(`port ${to} of bond ${bond.name} cannot become active: its link is ${p.miiStatus}`, 'ENOLINK');
+    return to;
+  }
+  const order = bond.ports;
+  const start = Math.max(0, order.findIndex((p) => p.name === bond.active));
+  for (let i = 1; i <= order.length; i++) {
+    const p = order[(start + i) % order.length]!;
+    if (p.name !== bond.active && p.miiStatus === 'up' && p.up) return p.name;
+  }
+  throw new OperationError(`bond ${bond.name} has no other port whose link is up to fail over to`, 'ENOLINK');
+}
+
+export { applicable, modeNumber };
