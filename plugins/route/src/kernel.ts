@@ -10,15 +10,16 @@ import {
   NetlinkMessage, NetlinkSession, Request, formatIp, listLinks, parseIp, readSysctl,
 } from '@ha/lib/netlink';
 import { OperationError, UsageError } from '@ha/lib';
+import { parseAddress, writeDestination } from './addr.js';
 import {
-  AF_INET, AF_INET6, NHMSG_LEN, NEXTHOP_GRP_TYPE_RES, RTMSG_LEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_F_FIB_MATCH,
-  RTM_GETNEXTHOP, RTM_GETROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_ONLINK, RtNexthop,
+  AF_INET, AF_INET6, NHMSG_LEN, NEXTHOP_GRP_TYPE_RES, RTA_MULTIPATH, RTMSG_LEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_F_FIB_MATCH,
+  RTM_GETNEXTHOP, RTM_GETROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_ONLINK,
   USER_HZ, decodeGroup, decodeMultipath, decodeNhMsg, decodeRtMsg, encodeGroup, encodeMultipath, encodeNhMsg, nexthopAttrs,
   routeAttrs, writeRtMsg,
 } from './codec.js';
 import {
   Family, HA_PROTOCOL, LOCAL_TABLE, Leg, MAIN_TABLE, Nexthop, RTN, ROUTE_TYPES, Route, RouteType, formatDestination,
-  parseDestination, protocolName, protocolNumber, routeLabel, scopeName, scopeNumber,
+  protocolName, protocolNumber, routeLabel, scopeName, scopeNumber,
 } from './model.js';
 
 export const rtnl = (): NetlinkSession => NetlinkSession.get(NETLINK_ROUTE);
@@ -149,7 +150,7 @@ export function defaultScope(r: Pick<Route, 'type' | 'via' | 'nexthops' | 'nhid'
 }
 
 function bytesOf(text: string, what: string): IpAddress {
-  const ip = parseIp(text);
+  const ip = parseAddress(text);
   if (!ip) throw new UsageError(`${what}: not an IP address: ${JSON.stringify(text)}`);
   return ip;
 }
@@ -173,73 +174,128 @@ const OP_FLAGS: Record<RouteOp, number> = {
   delete: 0,
 };
 
-/** How errors about a route read. */
-export function routeContext(r: Route): ErrorContext {
-  const label = routeLabel(r);
-  const gws = [r.via, ...(r.nexthops ?? []).map((n) => n.via)].filter(Boolean).join(', ');
-  const unreachable = `${label}: gateway ${gws || '?'} is not reachable on any interface (no connected network covers it; add an address in its network first, or use --onlink)`;
-  return {
-    object: label,
-    messages: {
+/** How errors about a route read (built only when an error needs it: a restore makes 100,000 of these). */
+class RouteContext implements ErrorContext {
+  constructor(private readonly r: Route) {}
+  get object(): string {
+    return routeLabel(this.r);
+  }
+  get messages(): Partial<Record<string, string>> {
+    const r = this.r;
+    const label = routeLabel(r);
+    const gws = [r.via, ...(r.nexthops ?? []).map((n) => n.via)].filter(Boolean).join(', ');
+    const unreachable = `${label}: gateway ${gws || '?'} is not reachable on any interface (no connected network covers it; add an address in its network first, or use --onlink)`;
+    return {
       EEXIST: `${label} already exists`,
       ESRCH: `${label} does not exist`,
       ENOENT: `${label} does not exist`,
       ENETUNREACH: unreachable,
       EHOSTUNREACH: unreachable,
       ENODEV: `${label}: its interface does not exist or is down`,
-    },
-  };
+    };
+  }
+}
+
+export function routeContext(r: Route): ErrorContext {
+  return new RouteContext(r);
+}
+
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_PRIORITY = 6;
+const RTA_PREFSRC = 7;
+const RTA_TABLE = 15;
+const RTA_NH_ID = 30;
+const RTA_GATEWAY_TYPE = 5;
+const RTA_VIA_TYPE = 18;
+
+function putU32(b: Buffer, off: number, type: number, v: number): number {
+  b.writeUInt32LE(0x00000008 | (type << 16), off);
+  b.writeUInt32LE(v >>> 0, off + 4);
+  return off + 8;
+}
+
+function putBytes(b: Buffer, off: number, type: number, v: Buffer): number {
+  b.writeUInt16LE(4 + v.length, off);
+  b.writeUInt16LE(type, off + 2);
+  v.copy(b, off + 4);
+  const end = off + 4 + v.length;
+  const padded = off + 4 + ((v.length + 3) & ~3);
+  if (padded > end) b.fill(0, end, padded);
+  return padded;
 }
 
 /**
  * The request for one route. `l` maps interface names to indexes. For IPv6 multipath routes the
  * kernel keeps each path as a sibling route; NLM_F_APPEND on creation tells it to add the paths to
  * each other (and to an existing route of the same metric) rather than refuse them.
+ *
+ * Written straight into one buffer (no attribute table): a restore builds 100,000 of these.
  */
 export function routeRequest(op: RouteOp, r: Route, l: Links): Request {
-  const dst = parseDestination(r.dst, r.family);
   const table = r.table;
   let flags = OP_FLAGS[op];
   if (op === 'add' && r.family === 'ipv6' && r.nexthops && r.nexthops.length > 1) flags = NLM_F_CREATE | NLM_F_APPEND | NLM_F_EXCL;
-  const attrs: Parameters<typeof routeAttrs.encode>[0] = {
-    table: table > 255 ? table : undefined,
-    dst: dst.prefixlen ? dst.bytes : undefined,
-    priority: r.metric,
-  };
+  const alen = r.family === 'ipv4' ? 4 : 16;
+  const slash = r.dst.indexOf('/');
+  const prefixlen = r.dst === 'default' ? 0 : slash === -1 ? alen * 8 : Number(r.dst.slice(slash + 1));
+  let src: Buffer | undefined;
+  let multipath: Buffer | undefined;
+  let gw: { gateway?: Buffer; via?: Buffer } | undefined;
+  let oif = 0;
   if (op !== 'delete') {
-    if (r.src) attrs.prefsrc = bytesOf(r.src, 'source').bytes;
-    if (r.nhid !== undefined) attrs.nhId = r.nhid;
-    else if (r.nexthops?.length) {
-      const legs: RtNexthop[] = r.nexthops.map((n) => ({
+    if (r.src) src = bytesOf(r.src, 'source').bytes;
+    if (r.nhid === undefined && r.nexthops?.length) {
+      multipath = encodeMultipath(r.nexthops.map((n) => ({
         flags: n.onlink ? RTNH_F_ONLINK : 0,
         hops: n.weight - 1,
         ifindex: n.dev ? l.index(n.dev) : 0,
         ...(n.via ? gatewayBytes(r.family, n.via) : {}),
-      }));
-      attrs.multipath = encodeMultipath(legs);
-    } else {
-      if (r.via) Object.assign(attrs, gatewayBytes(r.family, r.via));
-      if (r.dev) attrs.oif = l.index(r.dev);
+      })));
+    } else if (r.nhid === undefined) {
+      if (r.via) gw = gatewayBytes(r.family, r.via);
+      if (r.dev) oif = l.index(r.dev);
     }
   }
-  const protocol = protocolNumber(r.protocol) ?? protocolNumber(HA_PROTOCOL)!;
-  const scope = scopeNumber(r.scope) ?? 0;
-  const size = RTMSG_LEN + routeAttrs.size(attrs);
+  const pad = (n: number): number => 4 + ((n + 3) & ~3);
+  let size = RTMSG_LEN + 8;
+  if (table > 255) size += 8;
+  if (prefixlen) size += 4 + alen;
+  if (src) size += pad(src.length);
+  if (op !== 'delete' && r.nhid !== undefined) size += 8;
+  if (multipath) size += pad(multipath.length);
+  if (gw) size += pad((gw.gateway ?? gw.via)!.length);
+  if (oif) size += 8;
   const payload = Buffer.allocUnsafe(size);
   writeRtMsg(payload, 0, {
-    family: familyNumber(r.family),
-    dstLen: dst.prefixlen,
+    family: r.family === 'ipv4' ? AF_INET : AF_INET6,
+    dstLen: prefixlen,
     srcLen: 0,
     tos: 0,
     table: table > 255 ? 0 : table,
-    protocol: op === 'delete' ? 0 : protocol,
-    scope: op === 'delete' ? 255 : scope,
+    protocol: op === 'delete' ? 0 : PROTOCOL_CACHE.get(r.protocol) ?? protocolNumber(r.protocol) ?? 4,
+    scope: op === 'delete' ? 255 : r.scope === 'global' ? 0 : scopeNumber(r.scope) ?? 0,
     type: op === 'delete' ? 0 : RTN[r.type],
     flags: !r.nexthops && r.onlink ? RTNH_F_ONLINK : 0,
   });
-  routeAttrs.write(payload, RTMSG_LEN, attrs);
-  return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: routeContext(r) };
+  let off = RTMSG_LEN;
+  if (table > 255) off = putU32(payload, off, RTA_TABLE, table);
+  if (prefixlen) {
+    payload.writeUInt16LE(4 + alen, off);
+    payload.writeUInt16LE(RTA_DST, off + 2);
+    writeDestination(r.dst, payload, off + 4);
+    off += 4 + alen;
+  }
+  off = putU32(payload, off, RTA_PRIORITY, r.metric);
+  if (src) off = putBytes(payload, off, RTA_PREFSRC, src);
+  if (op !== 'delete' && r.nhid !== undefined) off = putU32(payload, off, RTA_NH_ID, r.nhid);
+  if (multipath) off = putBytes(payload, off, RTA_MULTIPATH, multipath);
+  if (gw) off = putBytes(payload, off, gw.gateway ? RTA_GATEWAY_TYPE : RTA_VIA_TYPE, (gw.gateway ?? gw.via)!);
+  if (oif) off = putU32(payload, off, RTA_OIF, oif);
+  return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: new RouteContext(r) };
 }
+
+const PROTOCOL_CACHE = new Map<string, number>([['boot', 3], ['static', 4], ['unspec', 0]]);
 
 export async function sendRoute(op: RouteOp, r: Route, l?: Links): Promise<void> {
   await rtnl().request(routeRequest(op, r, l ?? await links()));

@@ -6,7 +6,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { UsageError } from '@ha/lib';
-import { IpAddress, formatIp, parseIp } from '@ha/lib/netlink';
+import { IpAddress, formatIp } from '@ha/lib/netlink';
+import { parseAddress, parseAddressOnce } from './addr.js';
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -176,7 +177,7 @@ export function parseDestination(text: string, family?: Family): Prefix {
     return { family: f, bytes: Buffer.alloc(f === 'ipv4' ? 4 : 16), prefixlen: 0 };
   }
   const slash = text.indexOf('/');
-  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
+  const ip = parseAddressOnce(slash === -1 ? text : text.slice(0, slash));
   if (!ip) throw new UsageError(`not a destination: ${JSON.stringify(text)} (expected default, an IPv4/IPv6 prefix such as 192.0.2.0/24 or 2001:db8::/32, or an address)`);
   if (family && ip.family !== family) throw new UsageError(`destination ${text} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'}`);
   const max = ip.family === 'ipv4' ? 32 : 128;
@@ -186,14 +187,20 @@ export function parseDestination(text: string, family?: Family): Prefix {
     prefixlen = /^\d{1,3}$/.test(t) ? Number(t) : NaN;
     if (!(prefixlen >= 0 && prefixlen <= max)) throw new UsageError(`bad prefix length in ${JSON.stringify(text)}: expected 0 to ${max}`);
   }
-  for (let bit = prefixlen; bit < max; bit++) {
-    if (ip.bytes[bit >> 3]! & (0x80 >> (bit & 7))) {
-      const net = Buffer.from(ip.bytes);
-      for (let b = prefixlen; b < max; b++) net[b >> 3]! &= ~(0x80 >> (b & 7));
-      throw new UsageError(`destination ${text} has host bits set: did you mean ${formatIp(net)}/${prefixlen}?`);
-    }
+  if (hostBits(ip.bytes, prefixlen)) {
+    const net = Buffer.from(ip.bytes);
+    for (let b = prefixlen; b < max; b++) net[b >> 3]! &= ~(0x80 >> (b & 7));
+    throw new UsageError(`destination ${text} has host bits set: did you mean ${formatIp(net)}/${prefixlen}?`);
   }
   return { ...ip, prefixlen };
+}
+
+function hostBits(b: Buffer, prefixlen: number): boolean {
+  const whole = prefixlen >> 3;
+  const rest = prefixlen & 7;
+  if (rest && (b[whole]! & (0xff >> rest))) return true;
+  for (let i = whole + (rest ? 1 : 0); i < b.length; i++) if (b[i]) return true;
+  return false;
 }
 
 export function formatDestination(p: Pick<Prefix, 'bytes' | 'prefixlen'>): string {
@@ -202,7 +209,7 @@ export function formatDestination(p: Pick<Prefix, 'bytes' | 'prefixlen'>): strin
 
 /** A gateway address, checked against the route's family. */
 export function parseGateway(text: string, family?: Family): IpAddress {
-  const ip = parseIp(text);
+  const ip = parseAddress(text);
   if (!ip) throw new UsageError(`not a gateway address: ${JSON.stringify(text)} (expected an IPv4 or IPv6 address)`);
   if (family && ip.family !== family) {
     throw new UsageError(`gateway ${text} is ${ip.family === 'ipv4' ? 'IPv4' : 'IPv6'} but the destination is ${family === 'ipv4' ? 'IPv4' : 'IPv6'}`);
@@ -268,7 +275,7 @@ export function parseIntRange(text: string, what: string, min: number, max: numb
   return n;
 }
 
-export const familyOfAddress = (text: string): Family | undefined => parseIp(text)?.family;
+export const familyOfAddress = (text: string): Family | undefined => parseAddress(text)?.family;
 
 // ---- labels and identity ----
 
@@ -307,7 +314,14 @@ export function routeSignature(r: Route): string {
 }
 
 /** Canonical text of an address (as inet_ntop prints it), or the text itself when it is not one. */
+const canonical = new Map<string, string>();
 export function canonicalIp(text: string): string {
-  const ip = parseIp(text);
-  return ip ? formatIp(ip.bytes) : text;
+  let c = canonical.get(text);
+  if (c === undefined) {
+    const ip = parseAddress(text);
+    c = ip ? formatIp(ip.bytes) : text;
+    if (canonical.size > 4096) canonical.clear();
+    canonical.set(text, c);
+  }
+  return c;
 }

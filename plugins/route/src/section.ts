@@ -8,10 +8,11 @@
  */
 import { UsageError } from '@ha/lib';
 import type { JsonSchema } from '@ha/lib/state';
+import { scanDestination } from './addr.js';
 import { ManagedSysctl, MANAGED_SYSCTLS, defaultScope } from './kernel.js';
 import {
   Family, HA_PROTOCOL, Leg, MAIN_TABLE, MAX_WEIGHT, Nexthop, ROUTE_TYPES, Route, RouteType, canonicalIp, defaultMetric,
-  familyOfAddress, formatDestination, parseDestination, parseTable, protocolNumber, routeId, scopeNumber,
+  familyOfAddress, parseTable, protocolNumber, routeId, scopeNumber,
 } from './model.js';
 
 export interface RouteEntry {
@@ -141,9 +142,11 @@ export function normalizeRoute(e: RouteEntry): Route {
       family = familyOfAddress(slash === -1 ? e.dst : e.dst.slice(0, slash)) ?? 'ipv4';
     }
   }
+  const dst = scanDestination(e.dst, family);
+  if ('error' in dst) throw new UsageError(dst.error);
   const r: Route = {
     family,
-    dst: formatDestination(parseDestination(e.dst, family)),
+    dst: dst.text,
     table: e.table === undefined ? MAIN_TABLE : parseTable(e.table),
     metric: e.metric ?? defaultMetric(family),
     type: e.type ?? 'unicast',
