@@ -36,10 +36,13 @@ function hexValue(c: number): number {
   return -1;
 }
 
+const group = new Int32Array(9);
+const quad = Buffer.alloc(4);
+
 function v6(text: string, out: Buffer): boolean {
   const n = text.length;
   if (n < 2 || n > 45) return false;
-  const words: number[] = [];
+  let count = 0;
   let gap = -1;
   let i = 0;
   if (text.charCodeAt(0) === 58) {
@@ -63,19 +66,19 @@ function v6(text: string, out: Buffer): boolean {
     }
     if (j < n && text.charCodeAt(j) === 46) {
       // dotted quad: must be last, and take two words
-      const tmp = Buffer.allocUnsafe(4);
-      if (!v4(text, i, n, tmp, 0) || words.length > 6) return false;
-      words.push((tmp[0]! << 8) | tmp[1]!, (tmp[2]! << 8) | tmp[3]!);
+      if (!v4(text, i, n, quad, 0) || count > 6) return false;
+      group[count++] = (quad[0]! << 8) | quad[1]!;
+      group[count++] = (quad[2]! << 8) | quad[3]!;
       i = n;
       break;
     }
-    if (j === i || j - i > 4) return false;
-    words.push(value);
+    if (j === i || j - i > 4 || count > 7) return false;
+    group[count++] = value;
     if (j === n) { i = n; break; }
     if (text.charCodeAt(j) !== 58) return false;
     if (j + 1 < n && text.charCodeAt(j + 1) === 58) {
       if (gap !== -1) return false;
-      gap = words.length;
+      gap = count;
       i = j + 2;
       if (i === n) break;
     } else {
@@ -83,13 +86,13 @@ function v6(text: string, out: Buffer): boolean {
       if (i === n) return false; // trailing single ":"
     }
   }
-  if (gap === -1 ? words.length !== 8 : words.length > 7) return false;
-  out.fill(0);
-  const tail = gap === -1 ? 0 : words.length - gap;
-  for (let k = 0; k < words.length; k++) {
+  if (gap === -1 ? count !== 8 : count > 7) return false;
+  out.fill(0, 0, 16);
+  const tail = gap === -1 ? 0 : count - gap;
+  for (let k = 0; k < count; k++) {
     const pos = gap === -1 || k < gap ? k : 8 - tail + (k - gap);
-    out[pos * 2] = words[k]! >> 8;
-    out[pos * 2 + 1] = words[k]! & 0xff;
+    out[pos * 2] = group[k]! >> 8;
+    out[pos * 2 + 1] = group[k]! & 0xff;
   }
   return true;
 }

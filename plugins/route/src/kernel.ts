@@ -175,13 +175,7 @@ const OP_FLAGS: Record<RouteOp, number> = {
 };
 
 /** How errors about a route read (built only when an error needs it: a restore makes 100,000 of these). */
-class RouteContext implements ErrorContext {
-  constructor(private readonly r: Route) {}
-  get object(): string {
-    return routeLabel(this.r);
-  }
-  get messages(): Partial<Record<string, string>> {
-    const r = this.r;
+export function routeMessages(r: Route): Partial<Record<string, string>> {
     const label = routeLabel(r);
     const gws = [r.via, ...(r.nexthops ?? []).map((n) => n.via)].filter(Boolean).join(', ');
     const unreachable = `${label}: gateway ${gws || '?'} is not reachable on any interface (no connected network covers it; add an address in its network first, or use --onlink)`;
@@ -193,6 +187,15 @@ class RouteContext implements ErrorContext {
       EHOSTUNREACH: unreachable,
       ENODEV: `${label}: its interface does not exist or is down`,
     };
+}
+
+class RouteContext implements ErrorContext {
+  constructor(private readonly r: Route) {}
+  get object(): string {
+    return routeLabel(this.r);
+  }
+  get messages(): Partial<Record<string, string>> {
+    return routeMessages(this.r);
   }
 }
 
@@ -232,7 +235,7 @@ function putBytes(b: Buffer, off: number, type: number, v: Buffer): number {
  *
  * Written straight into one buffer (no attribute table): a restore builds 100,000 of these.
  */
-export function routeRequest(op: RouteOp, r: Route, l: Links): Request {
+export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorContext): Request {
   const table = r.table;
   let flags = OP_FLAGS[op];
   if (op === 'add' && r.family === 'ipv6' && r.nexthops && r.nexthops.length > 1) flags = NLM_F_CREATE | NLM_F_APPEND | NLM_F_EXCL;
@@ -292,7 +295,7 @@ export function routeRequest(op: RouteOp, r: Route, l: Links): Request {
   if (multipath) off = putBytes(payload, off, RTA_MULTIPATH, multipath);
   if (gw) off = putBytes(payload, off, gw.gateway ? RTA_GATEWAY_TYPE : RTA_VIA_TYPE, (gw.gateway ?? gw.via)!);
   if (oif) off = putU32(payload, off, RTA_OIF, oif);
-  return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: new RouteContext(r) };
+  return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: context ?? new RouteContext(r) };
 }
 
 const PROTOCOL_CACHE = new Map<string, number>([['boot', 3], ['static', 4], ['unspec', 0]]);

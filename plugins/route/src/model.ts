@@ -141,8 +141,9 @@ const PROTOCOLS: Record<number, string> = {
 const PROTOCOL_NUMBERS = new Map(Object.entries(PROTOCOLS).map(([n, name]) => [name, Number(n)]));
 export const protocolName = (n: number): string => PROTOCOLS[n] ?? String(n);
 export function protocolNumber(p: string): number | undefined {
-  if (/^\d{1,3}$/.test(p) && Number(p) <= 255) return Number(p);
-  return PROTOCOL_NUMBERS.get(p);
+  const n = PROTOCOL_NUMBERS.get(p);
+  if (n !== undefined) return n;
+  return /^\d{1,3}$/.test(p) && Number(p) <= 255 ? Number(p) : undefined;
 }
 /** Routes ha creates are marked "static", as routes an administrator installed. */
 export const HA_PROTOCOL = 'static';
@@ -151,8 +152,9 @@ const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 
 const SCOPE_NUMBERS = new Map(Object.entries(SCOPES).map(([n, name]) => [name, Number(n)]));
 export const scopeName = (n: number): string => SCOPES[n] ?? String(n);
 export function scopeNumber(s: string): number | undefined {
-  if (/^\d{1,3}$/.test(s) && Number(s) <= 255) return Number(s);
-  return SCOPE_NUMBERS.get(s);
+  const n = SCOPE_NUMBERS.get(s);
+  if (n !== undefined) return n;
+  return /^\d{1,3}$/.test(s) && Number(s) <= 255 ? Number(s) : undefined;
 }
 
 /**
@@ -302,6 +304,9 @@ export function legText(l: Pick<Leg, 'via' | 'dev' | 'weight' | 'onlink'>, withW
 /** The paths of a route as text: "via 198.51.100.1 dev eth0", "nexthop via … weight 1, nexthop via … weight 2". */
 export function pathText(r: Route): string {
   if (r.nhid !== undefined) return `nhid ${r.nhid}`;
+  if (!r.nexthops && r.type === 'unicast' && !r.onlink) {
+    return r.via ? (r.dev ? `via ${r.via} dev ${r.dev}` : `via ${r.via}`) : r.dev ? `dev ${r.dev}` : '-';
+  }
   if (r.nexthops?.length) return r.nexthops.map((l) => legText(l)).join(', ');
   if (r.type !== 'unicast') return r.type;
   return legText({ via: r.via, dev: r.dev, onlink: r.onlink, weight: 1 }, false) || '-';

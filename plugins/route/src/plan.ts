@@ -9,7 +9,7 @@
  */
 import type { Step } from '@ha/lib/state';
 import { NETLINK_ROUTE, NetlinkSession, Request, readSysctl, writeSysctl } from '@ha/lib/netlink';
-import { Links, ManagedSysctl, listNexthops, listRoutes, nexthopLabel, nexthopRequest, routeRequest } from './kernel.js';
+import { Links, ManagedSysctl, listNexthops, listRoutes, nexthopLabel, nexthopRequest, routeMessages, routeRequest } from './kernel.js';
 import { Nexthop, Route, isManaged, pathText, routeId, routeLabel, routeSignature } from './model.js';
 import { Normalized } from './section.js';
 
@@ -33,12 +33,48 @@ const nhText = (n: Nexthop): string => (n.group
   ? `${n.type === 'resilient' ? `resilient, ${n.buckets} buckets, ` : ''}members ${n.group.map((m) => `${m.id}:${m.weight}`).join(' ')}`
   : n.blackhole ? 'blackhole' : [n.via ? `via ${n.via}` : '', n.dev ? `dev ${n.dev}` : ''].filter(Boolean).join(' '));
 
+/**
+ * One route change. A class rather than closures, and its texts made only when read: a restore
+ * holds 100,000 of these at once, and the garbage collector's work grows with their size. The step
+ * is also its request's error context.
+ */
+class RouteStep implements Step {
+  readonly netlink: { session: NetlinkSession; request: Request; undo: () => Request };
+  constructor(readonly op: Step['op'], private readonly r: Route, private readonly previous: Route | undefined, private readonly l: Links) {
+    const session = NetlinkSession.get(NETLINK_ROUTE);
+    const request = op === 'add' ? build(() => routeLabel(r), () => routeRequest('add', r, l, this))
+      : op === 'change' ? build(() => routeLabel(r), () => routeRequest('replace', r, l, this))
+        : routeRequest('delete', r, l, this);
+    this.netlink = { session, request, undo: () => this.undoRequest() };
+  }
+  get object(): string {
+    return routeLabel(this.r);
+  }
+  get detail(): string {
+    return this.op === 'change' ? `${pathText(this.previous!)} -> ${pathText(this.r)}` : pathText(this.r);
+  }
+  get messages(): Partial<Record<string, string>> {
+    return routeMessages(this.r);
+  }
+  private undoRequest(): Request {
+    if (this.op === 'add') return routeRequest('delete', this.r, this.l);
+    if (this.op === 'change') return routeRequest('replace', this.previous!, this.l);
+    return routeRequest('add', this.r, this.l);
+  }
+  async apply(): Promise<void> {
+    await this.netlink.session.request(this.netlink.request);
+  }
+  async undo(): Promise<void> {
+    await this.netlink.session.request(this.undoRequest());
+  }
+}
+
 /** Make an interface problem name the route it belongs to (while planning, nothing has changed yet). */
-function build(label: string, fn: () => Request): Request {
+function build(label: string | (() => string), fn: () => Request): Request {
   try {
     return fn();
   } catch (error) {
-    (error as Error).message = `${label}: ${(error as Error).message}`;
+    (error as Error).message = `${typeof label === 'string' ? label : label()}: ${(error as Error).message}`;
     throw error;
   }
 }
@@ -73,20 +109,21 @@ export async function planRoutes(want: Normalized, l: Links): Promise<Step[]> {
   const now = new Map<string, Route>();
   for (const r of current) now.set(routeId(r), r);
   const wanted = new Set<string>();
-  for (const r of want.routes) {
-    const id = routeId(r);
-    wanted.add(id);
-    const c = now.get(id);
-    const label = routeLabel(r);
-    if (!c) {
-      steps.push(netlinkStep('add', label, pathText(r), build(label, () => routeRequest('add', r, l)), () => routeRequest('delete', r, l)));
-    } else if (routeSignature(c) !== routeSignature(r)) {
-      steps.push(netlinkStep('change', label, `${pathText(c)} -> ${pathText(r)}`, build(label, () => routeRequest('replace', r, l)), () => routeRequest('replace', c, l)));
+  for (let i = 0; i < want.routes.length; i++) {
+    const r = want.routes[i]!;
+    // into an empty table (a new machine) there is nothing to compare or delete
+    let c: Route | undefined;
+    if (now.size) {
+      const id = routeId(r);
+      c = now.get(id);
+      wanted.add(id);
     }
+    if (!c) steps.push(new RouteStep('add', r, undefined, l));
+    else if (routeSignature(c) !== routeSignature(r)) steps.push(new RouteStep('change', r, c, l));
   }
   for (const [id, c] of now) {
     if (wanted.has(id)) continue;
-    steps.push(netlinkStep('delete', routeLabel(c), pathText(c), routeRequest('delete', c, l), () => routeRequest('add', c, l)));
+    steps.push(new RouteStep('delete', c, undefined, l));
   }
 
   for (const groups of [true, false]) {

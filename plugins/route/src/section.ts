@@ -138,15 +138,16 @@ export function normalizeRoute(e: RouteEntry): Route {
       const gw = e.via ?? e.nexthops?.find((n) => n.via)?.via;
       family = gw && familyOfAddress(gw) === 'ipv6' ? 'ipv6' : 'ipv4';
     } else {
-      const slash = e.dst.indexOf('/');
-      family = familyOfAddress(slash === -1 ? e.dst : e.dst.slice(0, slash)) ?? 'ipv4';
+      // scanDestination checks it; the family is whether it has colons
+      family = e.dst.includes(':') ? 'ipv6' : 'ipv4';
     }
   }
   const dst = scanDestination(e.dst, family);
   if ('error' in dst) throw new UsageError(dst.error);
   const r: Route = {
     family,
-    dst: dst.text,
+    // the text as written when it is already canonical: one string fewer to keep per route
+    dst: dst.text === e.dst ? e.dst : dst.text,
     table: e.table === undefined ? MAIN_TABLE : parseTable(e.table),
     metric: e.metric ?? defaultMetric(family),
     type: e.type ?? 'unicast',
@@ -155,7 +156,7 @@ export function normalizeRoute(e: RouteEntry): Route {
   };
   if (protocolNumber(r.protocol) === undefined) throw new UsageError(`unknown protocol ${JSON.stringify(r.protocol)}`);
   if (e.src !== undefined) r.src = gatewayOf(e.src, family, 'src');
-  const paths = [e.via !== undefined || e.dev !== undefined, e.nexthops !== undefined, e.nhid !== undefined].filter(Boolean).length;
+  const paths = (e.via !== undefined || e.dev !== undefined ? 1 : 0) + (e.nexthops !== undefined ? 1 : 0) + (e.nhid !== undefined ? 1 : 0);
   if (paths > 1) throw new UsageError('give one of via/dev, nexthops or nhid');
   if (r.type !== 'unicast' && paths) throw new UsageError(`a ${r.type} route has no gateway, interface or nexthops`);
   if (r.type === 'unicast' && !paths) throw new UsageError('a unicast route needs via, dev, nexthops or nhid');
@@ -248,20 +249,30 @@ export function examine(section: RoutesSection): { normalized?: Normalized; prob
       else if (member.group) problems.push([`.nexthops[${i}].group[${k}]`, `nexthop group ${n.id} contains group ${m.id}; groups cannot be nested`]);
     });
   });
-  const seen = new Map<string, number>();
-  section.routes.forEach((e, i) => {
+  // duplicates, found by destination first (no key string to build and keep per route)
+  const seen = new Map<string, number | number[]>();
+  const origin: number[] = [];
+  const entries = section.routes;
+  for (let i = 0; i < entries.length; i++) {
     try {
-      const r = normalizeRoute(e);
+      const r = normalizeRoute(entries[i]!);
       if (r.nhid !== undefined && !byId.has(r.nhid)) throw new UsageError(`route uses nexthop ${r.nhid}, which is not in nexthops`);
-      const id = routeId(r);
-      const before = seen.get(id);
-      if (before !== undefined) throw new UsageError(`duplicate of routes[${before}] (${r.dst} metric ${r.metric})`);
-      seen.set(id, i);
+      const same = seen.get(r.dst);
+      if (same === undefined) {
+        seen.set(r.dst, routes.length);
+      } else {
+        const list = typeof same === 'number' ? [same] : same;
+        const k = list.find((j) => routeId(routes[j]!) === routeId(r));
+        if (k !== undefined) throw new UsageError(`duplicate of routes[${origin[k]!}] (${r.dst} metric ${r.metric})`);
+        list.push(routes.length);
+        if (typeof same === 'number') seen.set(r.dst, list);
+      }
       routes.push(r);
+      origin.push(i);
     } catch (error) {
       problems.push([`.routes[${i}]`, (error as Error).message]);
     }
-  });
+  }
   if (problems.length) return { problems };
   const normalized = { routes, nexthops, sysctls: { ...(section.sysctls ?? {}) } };
   cache.set(section, normalized);
