@@ -32,7 +32,8 @@ export interface RouteEntry {
 }
 
 export interface RoutesSection {
-  routes: RouteEntry[];
+  /** Each route as an ip-route-style line (what ha save writes) or as an object. */
+  routes: Array<string | RouteEntry>;
   nexthops?: Nexthop[];
   sysctls?: Partial<Record<ManagedSysctl, number>>;
 }
@@ -52,7 +53,8 @@ const legSchema: JsonSchema = {
 };
 
 const routeSchema: JsonSchema = {
-  type: 'object',
+  type: ['string', 'object'],
+  description: 'A route: a line in ip route syntax, "[TYPE] DST [table T] [metric N] [proto P] [scope S] [src ADDR] [via GW] [dev IF] [onlink] [nhid ID] [nexthop [via GW] [dev IF] [weight W] [onlink]]...", or an object with the same fields.',
   additionalProperties: false,
   required: ['dst'],
   properties: {
@@ -222,6 +224,94 @@ export function normalizeNexthop(n: Nexthop): Nexthop {
   return out;
 }
 
+const KEYWORDS = new Set(['table', 'metric', 'proto', 'scope', 'src', 'via', 'dev', 'nhid', 'weight']);
+const TYPES = new Set<string>(ROUTE_TYPES);
+
+/**
+ * A route line in ip route syntax (a subset: what ha save writes, and what people write by hand):
+ * `[TYPE] DST [table T] [metric N] [proto P] [scope S] [src ADDR] [via GW] [dev IF] [onlink]
+ * [nhid ID] [nexthop [via GW] [dev IF] [weight W] [onlink]]...`; "::/0" is the IPv6 default route.
+ */
+export function parseRouteLine(line: string): RouteEntry {
+  const t = line.trim().split(/\s+/);
+  let i = 0;
+  let type: RouteType | undefined;
+  if (TYPES.has(t[0]!)) type = t[i++] as RouteType;
+  const dst = t[i++];
+  if (dst === undefined || dst === '' || KEYWORDS.has(dst)) throw new UsageError(`route line ${JSON.stringify(line)}: the destination is missing`);
+  const e: RouteEntry = { dst };
+  if (type) e.type = type;
+  if (dst === '::/0') e.family = 'ipv6';
+  let leg: NonNullable<RouteEntry['nexthops']>[number] | undefined;
+  const int = (word: string, v: string): number => {
+    const n = /^\d{1,10}$/.test(v) ? Number(v) : NaN;
+    if (!(n <= 4294967295)) throw new UsageError(`route line ${JSON.stringify(line)}: ${word} ${JSON.stringify(v)} is not a number`);
+    return n;
+  };
+  while (i < t.length) {
+    const word = t[i++]!;
+    if (word === 'nexthop') {
+      leg = {};
+      (e.nexthops ??= []).push(leg);
+      continue;
+    }
+    if (word === 'onlink') {
+      if (leg) leg.onlink = true;
+      else e.onlink = true;
+      continue;
+    }
+    if (!KEYWORDS.has(word)) throw new UsageError(`route line ${JSON.stringify(line)}: unknown word ${JSON.stringify(word)} (expected table, metric, proto, scope, src, via, dev, onlink, nhid or nexthop)`);
+    const v = t[i++];
+    if (v === undefined) throw new UsageError(`route line ${JSON.stringify(line)}: ${word} needs a value`);
+    if (leg) {
+      if (word === 'via') leg.via = v;
+      else if (word === 'dev') leg.dev = v;
+      else if (word === 'weight') {
+        const w = int(word, v);
+        if (w < 1 || w > MAX_WEIGHT) throw new UsageError(`route line ${JSON.stringify(line)}: weight ${v} is not 1 to ${MAX_WEIGHT}`);
+        leg.weight = w;
+      } else throw new UsageError(`route line ${JSON.stringify(line)}: ${word} cannot follow nexthop (only via, dev, weight, onlink)`);
+      continue;
+    }
+    switch (word) {
+      case 'table': e.table = /^\d+$/.test(v) ? int(word, v) : v; break;
+      case 'metric': e.metric = int(word, v); break;
+      case 'proto': e.protocol = v; break;
+      case 'scope': e.scope = v; break;
+      case 'src': e.src = v; break;
+      case 'via': e.via = v; break;
+      case 'dev': e.dev = v; break;
+      case 'nhid': e.nhid = int(word, v); break;
+      default: throw new UsageError(`route line ${JSON.stringify(line)}: weight belongs to a nexthop`);
+    }
+  }
+  return e;
+}
+
+/** A route as the line ha save writes. */
+export function toLine(r: Route): string {
+  let out = r.type === 'unicast' ? '' : `${r.type} `;
+  const v6gw = (r.via && r.via.includes(':')) || r.nexthops?.some((n) => n.via?.includes(':'));
+  out += r.dst === 'default' && r.family === 'ipv6' && !v6gw ? '::/0' : r.dst;
+  if (r.table !== MAIN_TABLE) out += ` table ${r.table}`;
+  out += ` metric ${r.metric}`;
+  if (r.protocol !== HA_PROTOCOL) out += ` proto ${r.protocol}`;
+  if (r.scope !== defaultScope(r)) out += ` scope ${r.scope}`;
+  if (r.src) out += ` src ${r.src}`;
+  if (r.via) out += ` via ${r.via}`;
+  if (r.dev) out += ` dev ${r.dev}`;
+  if (r.onlink) out += ' onlink';
+  if (r.nhid !== undefined) out += ` nhid ${r.nhid}`;
+  for (const n of r.nexthops ?? []) {
+    out += ' nexthop';
+    if (n.via) out += ` via ${n.via}`;
+    if (n.dev) out += ` dev ${n.dev}`;
+    out += ` weight ${n.weight}`;
+    if (n.onlink) out += ' onlink';
+  }
+  return out;
+}
+
 const cache = new WeakMap<object, Normalized>();
 
 /** Check and normalize a section; problems as [path relative to the section, message]. */
@@ -255,7 +345,8 @@ export function examine(section: RoutesSection): { normalized?: Normalized; prob
   const entries = section.routes;
   for (let i = 0; i < entries.length; i++) {
     try {
-      const r = normalizeRoute(entries[i]!);
+      const entry = entries[i]!;
+      const r = normalizeRoute(typeof entry === 'string' ? parseRouteLine(entry) : entry);
       if (r.nhid !== undefined && !byId.has(r.nhid)) throw new UsageError(`route uses nexthop ${r.nhid}, which is not in nexthops`);
       const same = seen.get(r.dst);
       if (same === undefined) {

@@ -8,7 +8,7 @@ import { SECTION_ORDER } from '@ha/lib/state';
 import { links, listNexthops, listRoutes, readMultipathSysctls } from './kernel.js';
 import { isManaged } from './model.js';
 import { planRoutes } from './plan.js';
-import { RoutesSection, checkSection, normalizeSection, routesSectionSchema, toEntry, toNexthopEntry } from './section.js';
+import { RoutesSection, checkSection, normalizeSection, routesSectionSchema, toLine, toNexthopEntry } from './section.js';
 
 export const routesProvider: SectionProvider<RoutesSection> = {
   name: 'routes',
@@ -21,7 +21,7 @@ export const routesProvider: SectionProvider<RoutesSection> = {
     const l = await links();
     const routes = (await listRoutes({ table: 'all' }, l)).filter(isManaged);
     const nexthops = (await listNexthops(l)).filter((n) => n.protocol === undefined || ['boot', 'static', 'unspec'].includes(n.protocol));
-    const section: RoutesSection = { routes: routes.map(toEntry) };
+    const section: RoutesSection = { routes: routes.map(toLine) };
     if (nexthops.length) section.nexthops = nexthops.map(toNexthopEntry);
     section.sysctls = await readMultipathSysctls();
     return section;
