@@ -75,7 +75,34 @@ step 0 ha ipvs list --format ipvsadm
 echo; echo "== the reference tool reads the same kernel =="
 step 0 ipvsadm -Ln
 
-echo; echo "== the state file now holds the ipvs section; restore converges =="
+echo; echo "== bonding: active-backup over two veth ports; the active port's peer fails under traffic =="
+PINGER=${ROOT}/plugins/bond/dist/test/pinger.js
+ip netns add switch; ip -n switch link set lo up; ip -n switch link add br0 type bridge
+for p in a b; do ip link add bond-$p type veth peer name sw-$p netns switch; ip -n switch link set sw-$p master br0 up; done
+ip -n switch addr add 203.0.113.2/24 dev br0; ip -n switch link set br0 up
+echo "(bond0 here, ports bond-a and bond-b; their peers sw-a and sw-b on a bridge in namespace switch, 203.0.113.2)"
+step 0 ha bond create bond0 --mode active-backup --ports bond-a,bond-b --primary bond-a --miimon 50
+ip addr add 203.0.113.1/24 dev bond0
+step 2 ha bond create bond1 --mode active-backup --lacp-rate fast
+step 2 ha bond add-port bond0 nosuch0
+ip netns exec switch node $PINGER echo 9000 > /tmp/demo/echo.log 2>&1 &
+echo $! >> /tmp/demo/pids
+until grep -q ready /tmp/demo/echo.log; do sleep 0.2; done
+node ${ROOT}/bin/run.js bond watch bond0 > /tmp/demo/watch.log 2>&1 &
+WATCH=$!
+until grep -q watching /tmp/demo/watch.log; do sleep 0.2; done
+echo; echo '$ (UDP ping through bond0, one datagram every 10 ms; after 1 s sw-a, the active port'"'"'s peer, goes down)'
+node $PINGER ping 203.0.113.2 9000 10 300 & PING=$!
+sleep 1; ip -n switch link set sw-a down; wait $PING
+step 0 ha bond show bond0
+kill $WATCH; wait $WATCH 2>/dev/null
+echo; echo '$ (what ha bond watch bond0 printed meanwhile)'; cat /tmp/demo/watch.log
+step 0 ha bond set bond0 --downdelay 100
+step 0 ha bond list
+step 0 ha bond export bond0 --nmcli
+step 0 ip -d link show bond0
+
+echo; echo "== the state file now holds the ipvs and bonds sections; restore converges =="
 step 0 ha save --state /tmp/demo/state.json
 step 0 ha ipvs edit-server -t 192.0.2.10:80 -r 198.51.100.11:8080 -m -w 5
 step 0 ha diff --state /tmp/demo/state.json
