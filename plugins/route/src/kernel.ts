@@ -244,7 +244,8 @@ export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorCon
   const prefixlen = r.dst === 'default' ? 0 : slash === -1 ? alen * 8 : Number(r.dst.slice(slash + 1));
   let src: Buffer | undefined;
   let multipath: Buffer | undefined;
-  let gw: { gateway?: Buffer; via?: Buffer } | undefined;
+  let gw: Buffer | undefined;
+  let gwType = RTA_GATEWAY_TYPE;
   let oif = 0;
   if (op !== 'delete') {
     if (r.src) src = bytesOf(r.src, 'source').bytes;
@@ -256,7 +257,14 @@ export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorCon
         ...(n.via ? gatewayBytes(r.family, n.via) : {}),
       })));
     } else if (r.nhid === undefined) {
-      if (r.via) gw = gatewayBytes(r.family, r.via);
+      if (r.via) {
+        const ip = bytesOf(r.via, 'gateway');
+        if (ip.family === r.family) gw = ip.bytes;
+        else {
+          gw = gatewayBytes(r.family, r.via).via!;
+          gwType = RTA_VIA_TYPE;
+        }
+      }
       if (r.dev) oif = l.index(r.dev);
     }
   }
@@ -267,7 +275,7 @@ export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorCon
   if (src) size += pad(src.length);
   if (op !== 'delete' && r.nhid !== undefined) size += 8;
   if (multipath) size += pad(multipath.length);
-  if (gw) size += pad((gw.gateway ?? gw.via)!.length);
+  if (gw) size += pad(gw.length);
   if (oif) size += 8;
   const payload = Buffer.allocUnsafe(size);
   writeRtMsg(payload, 0, {
@@ -293,7 +301,7 @@ export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorCon
   if (src) off = putBytes(payload, off, RTA_PREFSRC, src);
   if (op !== 'delete' && r.nhid !== undefined) off = putU32(payload, off, RTA_NH_ID, r.nhid);
   if (multipath) off = putBytes(payload, off, RTA_MULTIPATH, multipath);
-  if (gw) off = putBytes(payload, off, gw.gateway ? RTA_GATEWAY_TYPE : RTA_VIA_TYPE, (gw.gateway ?? gw.via)!);
+  if (gw) off = putBytes(payload, off, gwType, gw);
   if (oif) off = putU32(payload, off, RTA_OIF, oif);
   return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: context ?? new RouteContext(r) };
 }

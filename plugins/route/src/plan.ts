@@ -38,14 +38,19 @@ const nhText = (n: Nexthop): string => (n.group
  * holds 100,000 of these at once, and the garbage collector's work grows with their size. The step
  * is also its request's error context.
  */
+let rtnlSession: NetlinkSession;
+
 class RouteStep implements Step {
   readonly netlink: { session: NetlinkSession; request: Request; undo: () => Request };
   constructor(readonly op: Step['op'], private readonly r: Route, private readonly previous: Route | undefined, private readonly l: Links) {
-    const session = NetlinkSession.get(NETLINK_ROUTE);
-    const request = op === 'add' ? build(() => routeLabel(r), () => routeRequest('add', r, l, this))
-      : op === 'change' ? build(() => routeLabel(r), () => routeRequest('replace', r, l, this))
-        : routeRequest('delete', r, l, this);
-    this.netlink = { session, request, undo: () => this.undoRequest() };
+    let request: Request;
+    try {
+      request = routeRequest(op === 'add' ? 'add' : op === 'change' ? 'replace' : 'delete', r, l, this);
+    } catch (error) {
+      (error as Error).message = `${routeLabel(r)}: ${(error as Error).message}`;
+      throw error;
+    }
+    this.netlink = { session: rtnlSession, request, undo: () => this.undoRequest() };
   }
   get object(): string {
     return routeLabel(this.r);
@@ -81,6 +86,7 @@ function build(label: string | (() => string), fn: () => Request): Request {
 
 export async function planRoutes(want: Normalized, l: Links): Promise<Step[]> {
   const steps: Step[] = [];
+  rtnlSession = NetlinkSession.get(NETLINK_ROUTE);
 
   // sysctls
   for (const [name, value] of Object.entries(want.sysctls) as Array<[ManagedSysctl, number]>) {

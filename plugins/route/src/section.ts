@@ -125,11 +125,18 @@ export interface Normalized {
   sysctls: Partial<Record<ManagedSysctl, number>>;
 }
 
+const gateways = new Map<string, { family: Family; text: string } | null>();
 function gatewayOf(text: string, family: Family, what: string): string {
-  const f = familyOfAddress(text);
-  if (!f) throw new UsageError(`${what} ${JSON.stringify(text)} is not an IP address`);
-  if (f !== family && !(family === 'ipv4' && f === 'ipv6')) throw new UsageError(`${what} ${text} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
-  return canonicalIp(text);
+  let g = gateways.get(text);
+  if (g === undefined) {
+    const f = familyOfAddress(text);
+    g = f ? { family: f, text: canonicalIp(text) } : null;
+    if (gateways.size > 4096) gateways.clear();
+    gateways.set(text, g);
+  }
+  if (!g) throw new UsageError(`${what} ${JSON.stringify(text)} is not an IP address`);
+  if (g.family !== family && !(family === 'ipv4' && g.family === 'ipv6')) throw new UsageError(`${what} ${text} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
+  return g.text;
 }
 
 /** A checked route with every default filled in; throws UsageError naming the problem. */
@@ -224,6 +231,12 @@ export function normalizeNexthop(n: Nexthop): Nexthop {
   return out;
 }
 
+function lineNumber(line: string, word: string, v: string): number {
+  const n = v.length <= 10 && v.length > 0 ? Number(v) : NaN;
+  if (!(Number.isInteger(n) && n >= 0 && n <= 4294967295 && /^\d+$/.test(v))) throw new UsageError(`route line ${JSON.stringify(line)}: ${word} ${JSON.stringify(v)} is not a number`);
+  return n;
+}
+
 const KEYWORDS = new Set(['table', 'metric', 'proto', 'scope', 'src', 'via', 'dev', 'nhid', 'weight']);
 const TYPES = new Set<string>(ROUTE_TYPES);
 
@@ -233,7 +246,9 @@ const TYPES = new Set<string>(ROUTE_TYPES);
  * [nhid ID] [nexthop [via GW] [dev IF] [weight W] [onlink]]...`; "::/0" is the IPv6 default route.
  */
 export function parseRouteLine(line: string): RouteEntry {
-  const t = line.trim().split(/\s+/);
+  // one space between words is what ha save writes; anything else takes the general split
+  const simple = !line.includes('  ') && !line.includes('\t') && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32;
+  const t = simple ? line.split(' ') : line.trim().split(/\s+/);
   let i = 0;
   let type: RouteType | undefined;
   if (TYPES.has(t[0]!)) type = t[i++] as RouteType;
@@ -243,11 +258,7 @@ export function parseRouteLine(line: string): RouteEntry {
   if (type) e.type = type;
   if (dst === '::/0') e.family = 'ipv6';
   let leg: NonNullable<RouteEntry['nexthops']>[number] | undefined;
-  const int = (word: string, v: string): number => {
-    const n = /^\d{1,10}$/.test(v) ? Number(v) : NaN;
-    if (!(n <= 4294967295)) throw new UsageError(`route line ${JSON.stringify(line)}: ${word} ${JSON.stringify(v)} is not a number`);
-    return n;
-  };
+  const int = (word: string, v: string): number => lineNumber(line, word, v);
   while (i < t.length) {
     const word = t[i++]!;
     if (word === 'nexthop') {
@@ -284,6 +295,70 @@ export function parseRouteLine(line: string): RouteEntry {
       case 'nhid': e.nhid = int(word, v); break;
       default: throw new UsageError(`route line ${JSON.stringify(line)}: weight belongs to a nexthop`);
     }
+  }
+  return e;
+}
+
+let lastVia = '';
+let lastDev = '';
+let lastProto = '';
+
+/** Decimal digits of line[from, to) as a number, or -1. */
+function digitsAt(line: string, from: number, to: number): number {
+  if (to <= from || to - from > 10) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n <= 4294967295 ? n : -1;
+}
+
+/**
+ * The lines ha save writes for plain routes, "DST [table N] metric N [proto P] [via GW] [dev IF]",
+ * read without splitting or hashing every word (a restore reads 100,000 of them); anything else,
+ * including every mistake, is left to parseRouteLine. Gateways, interfaces and protocols repeat
+ * from line to line, so the previous line's strings are reused when they match.
+ */
+export function scanRouteLine(line: string): RouteEntry | undefined {
+  const n = line.length;
+  const sp = line.indexOf(' ');
+  if (sp <= 0) return undefined;
+  const dst = line.slice(0, sp);
+  if (TYPES.has(dst) || KEYWORDS.has(dst) || dst === '::/0' || dst === 'nexthop') return undefined;
+  const e: RouteEntry = { dst };
+  let pos = sp + 1;
+  while (pos < n) {
+    const kwEnd = line.indexOf(' ', pos);
+    if (kwEnd === -1) return undefined;
+    const at = kwEnd + 1;
+    let end = line.indexOf(' ', at);
+    if (end === -1) end = n;
+    if (end === at) return undefined;
+    const len = end - at;
+    const k = kwEnd - pos;
+    const c = line.charCodeAt(pos);
+    if (c === 109 && k === 6 && line.startsWith('metric', pos)) {
+      const v = digitsAt(line, at, end);
+      if (v < 0) return undefined;
+      e.metric = v;
+    } else if (c === 118 && k === 3 && line.startsWith('via', pos)) {
+      if (!(len === lastVia.length && line.startsWith(lastVia, at))) lastVia = line.slice(at, end);
+      e.via = lastVia;
+    } else if (c === 100 && k === 3 && line.startsWith('dev', pos)) {
+      if (!(len === lastDev.length && line.startsWith(lastDev, at))) lastDev = line.slice(at, end);
+      e.dev = lastDev;
+    } else if (c === 112 && k === 5 && line.startsWith('proto', pos)) {
+      if (!(len === lastProto.length && line.startsWith(lastProto, at))) lastProto = line.slice(at, end);
+      e.protocol = lastProto;
+    } else if (c === 116 && k === 5 && line.startsWith('table', pos)) {
+      const v = digitsAt(line, at, end);
+      e.table = v >= 0 ? v : line.slice(at, end);
+    } else {
+      return undefined;
+    }
+    pos = end + 1;
   }
   return e;
 }
@@ -346,7 +421,7 @@ export function examine(section: RoutesSection): { normalized?: Normalized; prob
   for (let i = 0; i < entries.length; i++) {
     try {
       const entry = entries[i]!;
-      const r = normalizeRoute(typeof entry === 'string' ? parseRouteLine(entry) : entry);
+      const r = normalizeRoute(typeof entry === 'string' ? scanRouteLine(entry) ?? parseRouteLine(entry) : entry);
       if (r.nhid !== undefined && !byId.has(r.nhid)) throw new UsageError(`route uses nexthop ${r.nhid}, which is not in nexthops`);
       const same = seen.get(r.dst);
       if (same === undefined) {
