@@ -2,13 +2,13 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, OperationError, UsageError } from '@ha/lib';
 import { familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
-import { links, listRoutes, sendRoute } from '../../kernel.js';
+import { links, listRoutes, removeUnusedGroup, sendRoute } from '../../kernel.js';
 import { MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseTable, tableName } from '../../model.js';
 import { renderRoutes } from '../../render.js';
 
-export default class RouteDelete extends HaCommand<{ deleted: Route[] }> {
+export default class RouteDelete extends HaCommand<{ deleted: Route[]; removedNexthops: number[] }> {
   static override summary = 'Delete a route.';
-  static override description = `Deletes the route to PREFIX (or "default") in the table (main by default). When several routes go to that destination (failover routes differ by metric), give --metric to say which, or --all-metrics to delete them all. A multipath route is deleted with all its paths. The deleted routes are shown.`;
+  static override description = `Deletes the route to PREFIX (or "default") in the table (main by default). When several routes go to that destination (failover routes differ by metric), give --metric to say which, or --all-metrics to delete them all. A multipath route is deleted with all its paths; a nexthop group ha made for it (ha route multipath --group) is deleted too when nothing else uses it. The deleted routes are shown.`;
 
   static override examples = [
     { description: 'Delete the only default route.', command: '<%= config.bin %> route delete default' },
@@ -27,7 +27,7 @@ export default class RouteDelete extends HaCommand<{ deleted: Route[] }> {
     ...familyFlags,
   };
 
-  protected async exec(): Promise<{ deleted: Route[] }> {
+  protected async exec(): Promise<{ deleted: Route[]; removedNexthops: number[] }> {
     const { args, flags } = await this.parse(RouteDelete);
     const family = routeFamily(args.destination, [], flags);
     const dst = formatDestination(parseDestination(args.destination, family));
@@ -41,7 +41,10 @@ export default class RouteDelete extends HaCommand<{ deleted: Route[] }> {
       throw new UsageError(`${found.length} routes go to ${where} (metrics ${found.map((r) => r.metric).join(', ')}): give --metric N, or --all-metrics to delete them all`);
     }
     for (const r of found) await sendRoute('delete', r, l);
-    return { deleted: found };
+    // nexthop groups ha made for these routes go with them when nothing else uses them
+    const removedNexthops: number[] = [];
+    for (const r of found) if (r.nhid !== undefined) removedNexthops.push(...await removeUnusedGroup(r.nhid, l).catch(() => []));
+    return { deleted: found, removedNexthops };
   }
 
   protected override render(r: { deleted: Route[] }): string {

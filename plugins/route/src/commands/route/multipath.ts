@@ -1,9 +1,9 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, OperationError, UsageError } from '@ha/lib';
+import { HaCommand, UsageError } from '@ha/lib';
 import { formatIp } from '@ha/lib/netlink';
 import { checkPaths, familyFlags, metricFlag, readBack, routeFamily, tableFlag } from '../../flags.js';
-import { checkGateway, findRoute, links, listNexthops, listRoutes, sendNexthop, sendRoute } from '../../kernel.js';
+import { Links, checkGateway, findRoute, links, listNexthops, listRoutes, removeUnusedGroup, sendNexthop, sendRoute } from '../../kernel.js';
 import {
   HA_PROTOCOL, Leg, MAIN_TABLE, Nexthop, Route, defaultMetric, formatDestination, parseDestination, parseIntRange, parseLegSpec,
   parseTable,
@@ -13,7 +13,7 @@ import { multipathWarnings } from '../../status.js';
 
 interface MultipathResult {
   route: Route;
-  /** Nexthop objects made for --group/--resilient: the members, then the group. */
+  /** With --group/--resilient: the group's nexthop objects, members and group. */
   nexthops: Nexthop[];
   /** Nexthop objects of the route's previous group that nothing uses any more, deleted. */
   removed: number[];
@@ -93,58 +93,83 @@ The interface of a gateway is found from the connected networks when @IF is not 
       return { route: await readBack(r, l), nexthops: [], removed: await this.dropUnused(previous, l), warnings };
     }
 
-    // nexthop objects: one per gateway (its interface found when not given), then the group
+    // nexthop objects: one per gateway (its interface found when not given), then the group. When
+    // the route already uses a group ha made, of the same type, that group is changed in place and
+    // its members are reused: a resilient group then keeps the buckets (and flows) of the gateways
+    // that stay.
     const existing = await listNexthops(l);
     let next = Math.max(0, ...existing.map((n) => n.id)) + 1;
+    const type = flags.resilient ? 'resilient' as const : 'mpath' as const;
+    const oldGroup = previous?.nhid === undefined ? undefined
+      : existing.find((n) => n.id === previous.nhid && n.group && n.type === type && n.protocol === HA_PROTOCOL);
+    const oldMembers = oldGroup ? existing.filter((n) => oldGroup.group!.some((m) => m.id === n.id)) : [];
     const members: Nexthop[] = [];
+    const toMake: Nexthop[] = [];
     for (const leg of legs) {
       const dev = leg.dev ?? await checkGateway(leg.via!, undefined, l);
-      members.push({ id: next++, family: family === 'ipv4' && leg.via!.includes(':') ? 'ipv6' : family, via: leg.via!, dev, protocol: HA_PROTOCOL });
+      const reuse = oldMembers.find((n) => n.via === leg.via && n.dev === dev && !members.includes(n));
+      if (reuse) {
+        members.push(reuse);
+      } else {
+        const nh: Nexthop = { id: next++, family: family === 'ipv4' && leg.via!.includes(':') ? 'ipv6' : family, via: leg.via!, dev, protocol: HA_PROTOCOL };
+        members.push(nh);
+        toMake.push(nh);
+      }
     }
-    const grp: Nexthop = { id: next++, group: members.map((m, i) => ({ id: m.id, weight: legs[i]!.weight })), type: flags.resilient ? 'resilient' : 'mpath', protocol: HA_PROTOCOL };
-    if (flags.resilient) Object.assign(grp, res);
+    const grp: Nexthop = { id: oldGroup?.id ?? next++, group: members.map((m, i) => ({ id: m.id, weight: legs[i]!.weight })), type, protocol: HA_PROTOCOL };
+    if (flags.resilient) {
+      Object.assign(grp, res);
+      // the kernel cannot change the number of buckets of a group in place
+      if (oldGroup && flags.buckets === undefined && oldGroup.buckets !== undefined) grp.buckets = oldGroup.buckets;
+    }
     const made: Nexthop[] = [];
-    const routed: Route = { ...r, nexthops: undefined, nhid: grp.id };
+    let replaced = false;
+    const routed: Route = { ...r, nhid: grp.id };
     delete routed.nexthops;
     try {
-      for (const nh of [...members, grp]) {
+      for (const nh of toMake) {
         await sendNexthop('add', nh, l);
         made.push(nh);
       }
+      if (oldGroup) {
+        await sendNexthop('replace', grp, l);
+        replaced = true;
+      } else {
+        await sendNexthop('add', grp, l);
+        made.push(grp);
+      }
       await sendRoute('replace', routed, l);
     } catch (error) {
+      if (replaced) await sendNexthop('replace', { ...oldGroup!, state: undefined }, l).catch(() => undefined);
       for (const nh of made.reverse()) await sendNexthop('delete', nh, l).catch(() => undefined);
       throw error;
+    }
+    let removed: number[];
+    if (oldGroup) {
+      // members that left the group, if nothing else uses them
+      const nhs = await listNexthops(l);
+      const routes = await listRoutes({ table: 'all' }, l);
+      const used = new Set<number>([...routes.flatMap((x) => (x.nhid === undefined ? [] : [x.nhid])), ...nhs.flatMap((n) => n.group?.map((m) => m.id) ?? [])]);
+      removed = [];
+      for (const m of oldMembers) {
+        if (used.has(m.id) || m.protocol !== HA_PROTOCOL) continue;
+        await sendNexthop('delete', m, l).catch(() => undefined);
+        removed.push(m.id);
+      }
+    } else {
+      removed = await this.dropUnused(previous, l);
     }
     const after = await listNexthops(l);
     return {
       route: await readBack(routed, l),
-      nexthops: after.filter((n) => made.some((m) => m.id === n.id)),
-      removed: await this.dropUnused(previous, l),
+      nexthops: after.filter((n) => n.id === grp.id || members.some((m) => m.id === n.id)),
+      removed,
       warnings,
     };
   }
 
-  /** Delete the previous route's nexthop group and members, if no route or group uses them now. */
-  private async dropUnused(previous: Route | undefined, l: Awaited<ReturnType<typeof links>>): Promise<number[]> {
-    if (previous?.nhid === undefined) return [];
-    const routes = await listRoutes({ table: 'all' }, l);
-    const nhs = await listNexthops(l);
-    const used = new Set<number>(routes.flatMap((x) => (x.nhid === undefined ? [] : [x.nhid])));
-    const old = nhs.find((n) => n.id === previous.nhid);
-    if (!old || used.has(old.id) || old.protocol !== HA_PROTOCOL) return [];
-    const removed: number[] = [];
-    await sendNexthop('delete', old, l).catch((e: unknown) => { throw new OperationError(`could not delete unused nexthop group ${old.id}: ${(e as Error).message}`); });
-    removed.push(old.id);
-    const inGroups = new Set(nhs.filter((n) => n.id !== old.id && n.group).flatMap((n) => n.group!.map((m) => m.id)));
-    for (const m of old.group ?? []) {
-      if (used.has(m.id) || inGroups.has(m.id)) continue;
-      const nh = nhs.find((n) => n.id === m.id);
-      if (nh?.protocol !== HA_PROTOCOL) continue;
-      await sendNexthop('delete', nh, l).catch(() => undefined);
-      removed.push(m.id);
-    }
-    return removed;
+  private async dropUnused(previous: Route | undefined, l: Links): Promise<number[]> {
+    return previous?.nhid === undefined ? [] : removeUnusedGroup(previous.nhid, l);
   }
 
   protected override render(r: MultipathResult): string {
