@@ -12,8 +12,8 @@ import {
 } from './model.js';
 
 export const familyFlags = {
-  ipv4: Flags.boolean({ char: '4' as 'a', summary: 'IPv4 (the default for "default" without an IPv6 gateway).', exclusive: ['ipv6'] }),
-  ipv6: Flags.boolean({ char: '6' as 'a', summary: 'IPv6 (needed for "default" only when no IPv6 gateway says so).', exclusive: ['ipv4'] }),
+  ipv4: Flags.boolean({ char: '4' as 'a', summary: 'IPv4 (the default for "default" without an IPv6 gateway).' }),
+  ipv6: Flags.boolean({ char: '6' as 'a', summary: 'IPv6 (needed for "default" only when no IPv6 gateway says so).' }),
 };
 
 export const tableFlag = Flags.string({ char: 't', summary: 'Routing table: main (the default), a number 1-4294967295, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE' });
@@ -30,7 +30,17 @@ export const routeFlags = {
   ...familyFlags,
 };
 
+/**
+ * Flags that exclude each other are checked here rather than with oclif's `exclusive`, whose
+ * message spans several lines and so would not survive as one.
+ */
+export function exclusive(flags: Record<string, unknown>, a: string, b: string): void {
+  const set = (k: string): boolean => flags[k] !== undefined && flags[k] !== false;
+  if (set(a) && set(b)) throw new UsageError(`--${a} and --${b} exclude each other: give one of them`);
+}
+
 export function familyFromFlags(flags: { ipv4?: boolean; ipv6?: boolean }): Family | undefined {
+  exclusive(flags, 'ipv4', 'ipv6');
   return flags.ipv6 ? 'ipv6' : flags.ipv4 ? 'ipv4' : undefined;
 }
 

@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, OperationError, UsageError } from '@ha/lib';
-import { familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
+import { exclusive, familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
 import { links, listRoutes, removeUnusedGroup, sendRoute } from '../../kernel.js';
 import { MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseTable, tableName } from '../../model.js';
 import { renderRoutes } from '../../render.js';
@@ -23,12 +23,13 @@ export default class RouteDelete extends HaCommand<{ deleted: Route[]; removedNe
   static override flags = {
     metric: metricFlag,
     table: tableFlag,
-    'all-metrics': Flags.boolean({ summary: 'Delete every route to the destination in the table, whatever its metric.', exclusive: ['metric'] }),
+    'all-metrics': Flags.boolean({ summary: 'Delete every route to the destination in the table, whatever its metric.' }),
     ...familyFlags,
   };
 
   protected async exec(): Promise<{ deleted: Route[]; removedNexthops: number[] }> {
     const { args, flags } = await this.parse(RouteDelete);
+    exclusive(flags, 'metric', 'all-metrics');
     const family = routeFamily(args.destination, [], flags);
     const dst = formatDestination(parseDestination(args.destination, family));
     const table = flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);

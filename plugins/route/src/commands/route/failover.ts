@@ -37,8 +37,8 @@ Running it again with other gateways changes the routes in place (same metrics);
   };
 
   static override flags = {
-    primary: Flags.string({ required: true, summary: 'The preferred gateway: GW or GW@IF (IPv6 in brackets when @IF follows).', helpValue: 'GW[@IF]' }),
-    backup: Flags.string({ required: true, multiple: true, summary: 'A backup gateway, in order of preference; repeat for more.', helpValue: 'GW[@IF]' }),
+    primary: Flags.string({ summary: 'The preferred gateway: GW or GW@IF (IPv6 in brackets when @IF follows).', helpValue: 'GW[@IF]' }),
+    backup: Flags.string({ multiple: true, summary: 'A backup gateway, in order of preference; repeat for more.', helpValue: 'GW[@IF]' }),
     metric: Flags.string({ char: 'm', summary: 'Metric of the primary route (default 100).', helpValue: 'N' }),
     step: Flags.string({ summary: 'How much higher each backup\'s metric is than the previous route\'s (default 100).', helpValue: 'N' }),
     table: tableFlag,
@@ -48,6 +48,9 @@ Running it again with other gateways changes the routes in place (same metrics);
 
   protected async exec(): Promise<FailoverResult> {
     const { args, flags } = await this.parse(RouteFailover);
+    // checked here rather than with oclif's `required`, whose message spans several lines
+    if (flags.primary === undefined) throw new UsageError('give the preferred gateway with --primary GW[@IF]');
+    if (!flags.backup?.length) throw new UsageError('give at least one --backup GW[@IF]');
     const specs = [flags.primary, ...flags.backup].map((t, i) => parseLegSpec(t, { weights: false, what: i === 0 ? '--primary' : '--backup' }));
     const gws = specs.map((s) => (s.via ? formatIp(s.via.bytes) : undefined));
     const family = routeFamily(args.destination, gws, flags);
@@ -59,7 +62,7 @@ Running it again with other gateways changes the routes in place (same metrics);
     const seen = new Set<string>();
     const routes: Route[] = specs.map((s, i) => {
       if (!s.via) throw new UsageError(`${i === 0 ? '--primary' : '--backup'} needs a gateway address, not only an interface`);
-      if (s.via.family !== family) throw new UsageError(`gateway ${i === 0 ? flags.primary : flags.backup[i - 1]} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
+      if (s.via.family !== family) throw new UsageError(`gateway ${i === 0 ? flags.primary : flags.backup![i - 1]} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
       const r: Route = { family, dst, table, metric: base + step * i, type: 'unicast', protocol: HA_PROTOCOL, scope: 'global' };
       r.via = formatIp(s.via.bytes);
       if (s.dev) r.dev = s.dev;

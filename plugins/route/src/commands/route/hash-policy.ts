@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, UsageError, table } from '@ha/lib';
 import { readSysctl, writeSysctl } from '@ha/lib/netlink';
+import { exclusive } from '../../flags.js';
 import { HASH_POLICY_NAMES } from '../../kernel.js';
 import { HASH_POLICIES } from '../../model.js';
 
@@ -30,12 +31,13 @@ With per-flow (l4) hashing over several providers, the connections of one host l
   };
 
   static override flags = {
-    ipv4: Flags.boolean({ char: '4' as 'a', summary: 'Only IPv4.', exclusive: ['ipv6'] }),
-    ipv6: Flags.boolean({ char: '6' as 'a', summary: 'Only IPv6.', exclusive: ['ipv4'] }),
+    ipv4: Flags.boolean({ char: '4' as 'a', summary: 'Only IPv4.' }),
+    ipv6: Flags.boolean({ char: '6' as 'a', summary: 'Only IPv6.' }),
   };
 
   protected async exec(): Promise<HashPolicyResult> {
     const { args, flags } = await this.parse(RouteHashPolicy);
+    exclusive(flags, 'ipv4', 'ipv6');
     const families: Array<'ipv4' | 'ipv6'> = flags.ipv4 ? ['ipv4'] : flags.ipv6 ? ['ipv6'] : ['ipv4', 'ipv6'];
     if (args.policy !== undefined) {
       const v = HASH_POLICY_NAMES.indexOf(args.policy as (typeof HASH_POLICY_NAMES)[number]);

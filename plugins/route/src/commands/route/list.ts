@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { HaCommand } from '@ha/lib';
-import { familyFlags, familyFromFlags, markInUse } from '../../flags.js';
+import { exclusive, familyFlags, familyFromFlags, markInUse } from '../../flags.js';
 import { links, listNexthops, listRoutes } from '../../kernel.js';
 import { MAIN_TABLE, Nexthop, Route, isManaged, parseTable } from '../../model.js';
 import { renderNexthops, renderRoutes } from '../../render.js';
@@ -25,7 +25,7 @@ Where several routes go to the same destination (failover by metric), STATE says
   ];
 
   static override flags = {
-    table: Flags.string({ char: 't', summary: 'Routing table: main (the default), a number, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE', exclusive: ['all-tables'] }),
+    table: Flags.string({ char: 't', summary: 'Routing table: main (the default), a number, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE' }),
     'all-tables': Flags.boolean({ summary: 'Every table but local.' }),
     managed: Flags.boolean({ summary: 'Only the routes ha save keeps (protocols boot, static, unspec).' }),
     ...familyFlags,
@@ -35,6 +35,7 @@ Where several routes go to the same destination (failover by metric), STATE says
 
   protected async exec(): Promise<ListResult> {
     const { flags } = await this.parse(RouteList);
+    exclusive(flags, 'table', 'all-tables');
     const table = flags['all-tables'] ? 'all' as const : flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
     this.tables = table === 'all';
     const l = await links();

@@ -39,29 +39,31 @@ The interface of a gateway is found from the connected networks when @IF is not 
   };
 
   static override flags = {
-    nexthop: Flags.string({ char: 'n', required: true, multiple: true, summary: 'A path: GW[@IF][:WEIGHT], or @IF[:WEIGHT]; repeat for each.', helpValue: 'GW[@IF][:WEIGHT]' }),
+    nexthop: Flags.string({ char: 'n', multiple: true, summary: 'A path: GW[@IF][:WEIGHT], or @IF[:WEIGHT]; repeat for each.', helpValue: 'GW[@IF][:WEIGHT]' }),
     metric: metricFlag,
     table: tableFlag,
     group: Flags.boolean({ summary: 'Use nexthop objects and a hash-threshold group.' }),
     resilient: Flags.boolean({ summary: 'Use a resilient nexthop group (implies --group).' }),
-    buckets: Flags.string({ summary: 'Resilient group: number of buckets, 2-65535 (default 128).', helpValue: 'N', dependsOn: ['resilient'] }),
-    'idle-timer': Flags.string({ summary: 'Resilient group: seconds a bucket must be idle before it may move (default 120).', helpValue: 'SECONDS', dependsOn: ['resilient'] }),
-    'unbalanced-timer': Flags.string({ summary: 'Resilient group: seconds of imbalance after which buckets move even if busy (0 = never, the default).', helpValue: 'SECONDS', dependsOn: ['resilient'] }),
+    buckets: Flags.string({ summary: 'Resilient group: number of buckets, 2-65535 (default 128).', helpValue: 'N' }),
+    'idle-timer': Flags.string({ summary: 'Resilient group: seconds a bucket must be idle before it may move (default 120).', helpValue: 'SECONDS' }),
+    'unbalanced-timer': Flags.string({ summary: 'Resilient group: seconds of imbalance after which buckets move even if busy (0 = never, the default).', helpValue: 'SECONDS' }),
     ...familyFlags,
   };
 
   protected async exec(): Promise<MultipathResult> {
     const { args, flags } = await this.parse(RouteMultipath);
-    const specs = flags.nexthop.map((t) => parseLegSpec(t, { weights: true, what: '--nexthop' }));
+    const given = flags.nexthop ?? [];
+    if (!given.length) throw new UsageError('give the paths with --nexthop GW[@IF][:WEIGHT], at least two');
+    const specs = given.map((t) => parseLegSpec(t, { weights: true, what: '--nexthop' }));
     if (specs.length < 2) throw new UsageError('give at least two --nexthop paths (a single path is an ordinary route: ha route add)');
     const family = routeFamily(args.destination, specs.map((s) => (s.via ? formatIp(s.via.bytes) : undefined)), flags);
     const dst = formatDestination(parseDestination(args.destination, family));
     const group = flags.group || flags.resilient;
     const legs: Leg[] = specs.map((s, i) => {
       if (s.via && s.via.family !== family && !(family === 'ipv4' && !group)) {
-        throw new UsageError(`--nexthop ${flags.nexthop[i]}: the gateway is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
+        throw new UsageError(`--nexthop ${given[i]}: the gateway is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
       }
-      if (group && !s.via) throw new UsageError(`--nexthop ${flags.nexthop[i]}: nexthop objects in a group need a gateway address`);
+      if (group && !s.via) throw new UsageError(`--nexthop ${given[i]}: nexthop objects in a group need a gateway address`);
       const leg: Leg = { weight: s.weight };
       if (s.via) leg.via = formatIp(s.via.bytes);
       if (s.dev) leg.dev = s.dev;
@@ -76,6 +78,9 @@ The interface of a gateway is found from the connected networks when @IF is not 
       metric: flags.metric === undefined ? defaultMetric(family) : parseIntRange(flags.metric, 'metric', 0, 4294967295),
       type: 'unicast', protocol: HA_PROTOCOL, scope: 'global', nexthops: legs,
     };
+    for (const k of ['buckets', 'idle-timer', 'unbalanced-timer'] as const) {
+      if (flags[k] !== undefined && !flags.resilient) throw new UsageError(`--${k} is for resilient groups: add --resilient`);
+    }
     const res = {
       buckets: flags.buckets === undefined ? 128 : parseIntRange(flags.buckets, '--buckets', 2, 65535),
       idleTimer: flags['idle-timer'] === undefined ? 120 : parseIntRange(flags['idle-timer'], '--idle-timer', 0, 3600 * 24),
