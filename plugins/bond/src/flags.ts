@@ -40,6 +40,7 @@ export const modeFlag = (required: boolean) => Flags.string({
   summary: 'Bonding mode, by name or number.',
   description: 'balance-rr (0) round robin; active-backup (1) one port at a time; balance-xor (2) by hash; broadcast (3) every port; 802.3ad (4) LACP; balance-tlb (5) adaptive transmit balancing; balance-alb (6) adaptive transmit and receive balancing.',
   options: [...MODE_CHOICES],
+  helpValue: 'MODE',
   required,
 });
 

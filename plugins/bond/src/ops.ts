@@ -4,7 +4,7 @@
  * the kernel needs for some of them, after which the bond is put back as it was.
  */
 import { OperationError, UsageError } from '@ha/lib';
-import { Link, getLink } from '@ha/lib/netlink';
+import { Link, getLink, listLinks } from '@ha/lib/netlink';
 import {
   Bond, changeBond, createBond, deleteBond, describeRestricted, enslave, findBond, getBond, releasePort, setUp,
 } from './kernel.js';
@@ -23,13 +23,30 @@ export interface BondSpec {
   up?: boolean;
 }
 
+/**
+ * A port by name, refusing one that belongs to another master: the kernel would silently move it
+ * out of its bridge or bond (exit 1 naming the owner).
+ */
+export async function freePort(bond: string, name: string): Promise<Link> {
+  const link = await getLink(name);
+  if (link.master) {
+    const owner = await getLinkByIndex(link.master);
+    if (owner !== bond) throw new OperationError(`port ${name} is enslaved to ${owner}: remove it there first`, 'EBUSY');
+  }
+  return link;
+}
+
+async function getLinkByIndex(index: number): Promise<string> {
+  return (await listLinks()).find((l) => l.index === index)?.name ?? `#${index}`;
+}
+
 /** Create the bond, enslave its ports in order, set the primary, bring it up; on failure remove it again. */
 export async function createWithPorts(spec: BondSpec, ports?: Array<Pick<Link, 'name' | 'index' | 'up'>>): Promise<Bond> {
   await createBond(spec.name, spec.mode, spec.options);
   try {
     const link = await getLink(spec.name);
     const self = { name: spec.name, index: link.index };
-    const list = ports ?? await Promise.all(spec.ports.map((p) => getLink(p)));
+    const list = ports ?? await Promise.all(spec.ports.map((p) => freePort(spec.name, p)));
     for (const p of list) await enslave(self, p);
     if (spec.primary) {
       const p = list.find((x) => x.name === spec.primary) ?? await getLink(spec.primary);

@@ -6,9 +6,8 @@
  * Every step has its undo, which restore runs, newest first, when a later step fails.
  */
 import type { Step } from '@ha/lib/state';
-import { getLink } from '@ha/lib/netlink';
 import { Bond, deleteBond, enslave, findBond, getBond, listBonds, releasePort, setUp } from './kernel.js';
-import { applyChange, createWithPorts, planChange } from './ops.js';
+import { applyChange, createWithPorts, freePort, planChange } from './ops.js';
 import { BondOptions, Mode, OPTIONS, changedKeys, valueText } from './options.js';
 import { BondsSection, normalizeEntry } from './section.js';
 
@@ -39,7 +38,7 @@ async function change(name: string, w: Pick<Want, 'mode' | 'options' | 'primary'
 
 async function addPort(bond: string, port: string): Promise<void> {
   const b = await getBond(bond);
-  await enslave(b, await getLink(port));
+  await enslave(b, await freePort(bond, port));
 }
 
 async function removePort(bond: string, port: string): Promise<void> {
