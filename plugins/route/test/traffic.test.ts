@@ -60,6 +60,10 @@ for (const family of ['ipv4', 'ipv6'] as const) {
     test('when the primary link loses carrier, traffic goes through the backup, and list shows it', () => {
       t.gwA.ip('link', 'set', 'ga0', 'down');
       try {
+        // the host sees the carrier go a moment later (link events are processed asynchronously)
+        const linkdown = (): boolean => t.host.ipJson<Array<{ metric?: number; flags: string[] }>>(...fam, 'route', 'show', 'default')
+          .some((r) => r.metric === 100 && r.flags.includes('linkdown'));
+        for (let i = 0; i < 30 && !linkdown(); i++) spawnSync('sleep', ['0.1']);
         const { routes } = json<{ routes: ListedRoute[] }>(['route', 'list', v6 ? '-6' : '-4']);
         const p = routes.find((r) => r.dst === 'default' && r.metric === 100)!;
         // IPv6 also marks it dead when routes without carrier are ignored
