@@ -102,7 +102,8 @@ export function decodeRoute(msg: NetlinkMessage, l: Links): Route | undefined {
     const common = r.nexthops.reduce((f, n, i) => (i === 0 ? legs[0]!.flags : f & legs[i]!.flags), 0);
     const st = stateOf(common);
     if (st) r.state = st;
-  } else if (r.nhid === undefined) {
+  } else if (r.nhid === undefined && type === 'unicast') {
+    // (IPv6 reject routes come with "dev lo": an artefact, not a path)
     const via = addressOf(a.gateway, a.via);
     if (via) r.via = via;
     if (a.oif) r.dev = l.name(a.oif);
