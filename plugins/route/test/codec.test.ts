@@ -1,0 +1,118 @@
+/**
+ * The codecs and parsers without a kernel: messages the kernel sent (captured once from a
+ * namespace: routes with RTA_MULTIPATH, a resilient nexthop group) decoded into the model and
+ * their multipath payload re-encoded byte for byte; the path syntax of --nexthop; the saved route
+ * lines (round trip); the checks of a state section.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseIp } from '@ha/lib/netlink';
+import { parseAddressOnce, scanDestination } from '../src/addr.js';
+import { decodeMultipath, encodeMultipath, routeAttrs, RTMSG_LEN } from '../src/codec.js';
+import { Links, decodeNexthop, decodeRoute } from '../src/kernel.js';
+import { parseLegSpec } from '../src/model.js';
+import { RoutesSection, checkSection, normalizeRoute, parseRouteLine, scanRouteLine, toLine } from '../src/section.js';
+
+const links: Links = {
+  index: (n) => ({ hb0: 2, ha0: 3 })[n] ?? 0,
+  name: (i) => ({ 2: 'hb0', 3: 'ha0' })[i] ?? `if${i}`,
+  has: (n) => n === 'ha0' || n === 'hb0',
+};
+const msg = (hex: string) => ({ type: 24, flags: 0, seq: 0, pid: 0, data: Buffer.from(hex, 'hex') });
+
+// ip route add 203.0.113.0/24 proto static metric 7 nexthop via 198.51.100.1 dev ha0 weight 1 nexthop via 192.0.2.1 dev hb0 weight 3
+const V4 = '02180000fe0400010000000008000f00fe00000008000100cb007100080006000700000024000900100000000300000008000500c6336401100000020200000008000500c0000201';
+// ip -6 route add 2001:db8:7::/48 nexthop via 2001:db8:a::1 dev ha0 weight 2 nexthop via 2001:db8:b::1 dev hb0 weight 5
+const V6 = '0a300000fe0300010000000008000f00fe0000001400010020010db800070000000000000000000008000600000400003c0009001c000001030000001400050020010db8000a000000000000000000011c000004020000001400050020010db8000b0000000000000000000124000c0000000000000000000000000000000000000000000000000000000000000000000500140000000000';
+// ip nexthop add id 9 group 1,2/2 type resilient buckets 8 idle_timer 30 (members: 1 with weight 2, 2 with weight 1)
+const GROUP = '000000000000000008000100090000000600030001000000140002000100000001000000020000000000000028000c80060001000800000008000200b80b000008000300000000000c000400000000000000000008000e0000000080';
+
+test('an IPv4 multipath route the kernel sent decodes into one route with weighted paths', () => {
+  assert.deepEqual(decodeRoute(msg(V4), links), {
+    family: 'ipv4', dst: '203.0.113.0/24', table: 254, metric: 7, type: 'unicast', protocol: 'static', scope: 'global',
+    nexthops: [{ weight: 1, via: '198.51.100.1', dev: 'ha0' }, { weight: 3, via: '192.0.2.1', dev: 'hb0' }],
+  });
+});
+
+test('an IPv6 multipath route (siblings in the kernel) is dumped and decoded as one route', () => {
+  assert.deepEqual(decodeRoute(msg(V6), links), {
+    family: 'ipv6', dst: '2001:db8:7::/48', table: 254, metric: 1024, type: 'unicast', protocol: 'boot', scope: 'global',
+    nexthops: [{ weight: 2, via: '2001:db8:a::1', dev: 'ha0' }, { weight: 5, via: '2001:db8:b::1', dev: 'hb0' }],
+  });
+});
+
+test('RTA_MULTIPATH re-encodes byte for byte as the kernel wrote it', () => {
+  for (const hex of [V4, V6]) {
+    const a = routeAttrs.decode(Buffer.from(hex, 'hex').subarray(RTMSG_LEN));
+    const legs = decodeMultipath(a.multipath!);
+    assert.deepEqual(encodeMultipath(legs), a.multipath);
+  }
+});
+
+test('a resilient nexthop group decodes with its members, weights, buckets and timers', () => {
+  assert.deepEqual(decodeNexthop({ type: 104, flags: 0, seq: 0, pid: 0, data: Buffer.from(GROUP, 'hex') }, links), {
+    id: 9, group: [{ id: 1, weight: 2 }, { id: 2, weight: 1 }], type: 'resilient', buckets: 8, idleTimer: 30, unbalancedTimer: 0, protocol: 'unspec',
+  });
+});
+
+test('--nexthop and --primary syntax: GW, GW@IF, GW:WEIGHT, [IPv6]@IF:WEIGHT, @IF', () => {
+  const p = (t: string) => {
+    const r = parseLegSpec(t, { weights: true, what: '--nexthop' });
+    return `${r.via ? `${r.via.family} ${parseIp(String(r.via.family === 'ipv4' ? [...r.via.bytes].join('.') : '::'))?.family}` : '-'} ${r.dev ?? '-'} ${r.weight}`;
+  };
+  assert.equal(p('198.51.100.1'), 'ipv4 ipv4 - 1');
+  assert.equal(p('198.51.100.1@eth0:3'), 'ipv4 ipv4 eth0 3');
+  assert.equal(p('198.51.100.1:256'), 'ipv4 ipv4 - 256');
+  assert.equal(p('[2001:db8::1]@eth1:2'), 'ipv6 ipv6 eth1 2');
+  assert.equal(p('2001:db8::1@eth1:2'), 'ipv6 ipv6 eth1 2');
+  assert.equal(p('2001:db8::1'), 'ipv6 ipv6 - 1');
+  assert.equal(p('@eth2:4'), '- eth2 4');
+  for (const bad of ['198.51.100.1:0', '198.51.100.1:x', '[2001:db8::1', '198.51.100.1@', '@', '1.2.3:4', '198.51.100.1@a/b']) {
+    assert.throws(() => parseLegSpec(bad, { weights: true, what: '--nexthop' }), { name: 'UsageError' }, bad);
+  }
+  assert.throws(() => parseLegSpec('198.51.100.1:2', { weights: false, what: '--backup' }), /a weight is not accepted here/);
+});
+
+test('saved route lines read back into the same routes (and the fast reader agrees with the general one)', () => {
+  const lines = [
+    'default metric 100 via 198.51.100.1 dev ha0',
+    'unreachable ::/0 metric 1024 proto boot',
+    '203.0.113.0/24 table 100 metric 7 proto boot nexthop via 198.51.100.1 dev ha0 weight 1 nexthop via 192.0.2.1 dev hb0 weight 3',
+    'blackhole 192.0.2.0/25 metric 0',
+    '2001:db8:9::/48 metric 1024 nhid 31',
+    '203.0.113.5/32 metric 0 proto boot src 192.0.2.2 dev hb0',
+    '203.0.113.6/32 metric 0 scope host dev hb0',
+    '192.0.2.128/25 metric 3 proto boot via 192.0.2.50 dev ha0 onlink',
+  ];
+  for (const line of lines) {
+    const e = parseRouteLine(line);
+    const fast = scanRouteLine(line);
+    if (fast) assert.deepEqual(fast, e, line);
+    assert.equal(toLine(normalizeRoute(e)), line);
+  }
+  assert.equal(normalizeRoute(parseRouteLine('::/0 metric 5 via 2001:db8::1')).family, 'ipv6');
+});
+
+test('address parsing agrees with the general parser, and destinations come out canonical', () => {
+  for (const t of ['192.0.2.1', '0.0.0.0', '2001:db8::1', '2001:DB8:0:0::1', '::ffff:192.0.2.1', '1:2:3:4:5:6:7:8', '::', '01.2.3.4', '1::2::3', '2001:db8::1%eth0', '12345::']) {
+    const a = parseIp(t);
+    const b = parseAddressOnce(t);
+    assert.equal(b ? `${b.family} ${b.bytes.toString('hex')}` : '-', a ? `${a.family} ${a.bytes.toString('hex')}` : '-', t);
+  }
+  assert.deepEqual(scanDestination('2001:DB8:0:0:0::/32', undefined), { family: 'ipv6', prefixlen: 32, text: '2001:db8::/32' });
+  assert.deepEqual(scanDestination('0.0.0.0/0', undefined), { family: 'ipv4', prefixlen: 0, text: 'default' });
+  assert.deepEqual(scanDestination('192.0.2.1/24', undefined), { error: 'destination 192.0.2.1/24 has host bits set' });
+});
+
+test('a state section is checked: references between routes and nexthops, duplicates, bad lines', () => {
+  const check = (s: RoutesSection) => checkSection(s).map(([p, m]) => `${p}: ${m}`);
+  assert.deepEqual(check({ routes: ['203.0.113.0/24 metric 0 nhid 5'], nexthops: [{ id: 5, group: [{ id: 1, weight: 1 }, { id: 2, weight: 1 }] }, { id: 1, via: '198.51.100.1', dev: 'ha0' }] }),
+    ['.nexthops[0].group[1]: nexthop group 5 references nexthop 2, which is not in nexthops']);
+  assert.deepEqual(check({ routes: ['203.0.113.0/24 metric 0 nhid 6'] }), ['.routes[0]: route uses nexthop 6, which is not in nexthops']);
+  assert.deepEqual(check({ routes: ['default metric 5 via 198.51.100.1', { dst: '0.0.0.0/0', metric: 5, via: '192.0.2.1' }] }),
+    ['.routes[1]: duplicate of routes[0] (default metric 5)']);
+  assert.deepEqual(check({ routes: ['default metric 5 via 198.51.100.1', '::/0 metric 5 via 2001:db8::1'] }), []);
+  assert.match(check({ routes: ['192.0.2.0/24 metric 1 via 2001:db8::1 dev x nexthop via 1.2.3.4'] })[0]!, /give one of via\/dev, nexthops or nhid/);
+  assert.match(check({ routes: ['2001:db8::/32 via 198.51.100.1'] })[0]!, /via 198\.51\.100\.1 is not IPv6 like the destination/);
+  assert.match(check({ routes: ['192.0.2.0/24 metric'] })[0]!, /metric needs a value/);
+});
