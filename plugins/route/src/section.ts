@@ -126,7 +126,7 @@ export interface Normalized {
 }
 
 const gateways = new Map<string, { family: Family; text: string } | null>();
-function gatewayOf(text: string, family: Family, what: string): string {
+function gatewayInfo(text: string): { family: Family; text: string } | null {
   let g = gateways.get(text);
   if (g === undefined) {
     const f = familyOfAddress(text);
@@ -134,6 +134,11 @@ function gatewayOf(text: string, family: Family, what: string): string {
     if (gateways.size > 4096) gateways.clear();
     gateways.set(text, g);
   }
+  return g;
+}
+
+function gatewayOf(text: string, family: Family, what: string): string {
+  const g = gatewayInfo(text);
   if (!g) throw new UsageError(`${what} ${JSON.stringify(text)} is not an IP address`);
   if (g.family !== family && !(family === 'ipv4' && g.family === 'ipv6')) throw new UsageError(`${what} ${text} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'} like the destination`);
   return g.text;
@@ -322,45 +327,106 @@ function digitsAt(line: string, from: number, to: number): number {
  * from line to line, so the previous line's strings are reused when they match.
  */
 export function scanRouteLine(line: string): RouteEntry | undefined {
+  if (!scan(line)) return undefined;
+  const e: RouteEntry = { dst: scanned.dst };
+  if (scanned.table !== undefined) e.table = scanned.table;
+  if (scanned.metric !== undefined) e.metric = scanned.metric;
+  if (scanned.protocol !== undefined) e.protocol = scanned.protocol;
+  if (scanned.via !== undefined) e.via = scanned.via;
+  if (scanned.dev !== undefined) e.dev = scanned.dev;
+  return e;
+}
+
+/** What scan() read from the last line (one object reused: no allocation per line). */
+const scanned: { dst: string; table?: number | string; metric?: number; protocol?: string; via?: string; dev?: string } = { dst: '' };
+
+function scan(line: string): boolean {
   const n = line.length;
   const sp = line.indexOf(' ');
-  if (sp <= 0) return undefined;
+  if (sp <= 0) return false;
   const dst = line.slice(0, sp);
-  if (TYPES.has(dst) || KEYWORDS.has(dst) || dst === '::/0' || dst === 'nexthop') return undefined;
-  const e: RouteEntry = { dst };
+  if (TYPES.has(dst) || KEYWORDS.has(dst) || dst === '::/0' || dst === 'nexthop') return false;
+  scanned.dst = dst;
+  scanned.table = undefined;
+  scanned.metric = undefined;
+  scanned.protocol = undefined;
+  scanned.via = undefined;
+  scanned.dev = undefined;
   let pos = sp + 1;
   while (pos < n) {
     const kwEnd = line.indexOf(' ', pos);
-    if (kwEnd === -1) return undefined;
+    if (kwEnd === -1) return false;
     const at = kwEnd + 1;
     let end = line.indexOf(' ', at);
     if (end === -1) end = n;
-    if (end === at) return undefined;
+    if (end === at) return false;
     const len = end - at;
     const k = kwEnd - pos;
     const c = line.charCodeAt(pos);
     if (c === 109 && k === 6 && line.startsWith('metric', pos)) {
       const v = digitsAt(line, at, end);
-      if (v < 0) return undefined;
-      e.metric = v;
+      if (v < 0) return false;
+      scanned.metric = v;
     } else if (c === 118 && k === 3 && line.startsWith('via', pos)) {
       if (!(len === lastVia.length && line.startsWith(lastVia, at))) lastVia = line.slice(at, end);
-      e.via = lastVia;
+      scanned.via = lastVia;
     } else if (c === 100 && k === 3 && line.startsWith('dev', pos)) {
       if (!(len === lastDev.length && line.startsWith(lastDev, at))) lastDev = line.slice(at, end);
-      e.dev = lastDev;
+      scanned.dev = lastDev;
     } else if (c === 112 && k === 5 && line.startsWith('proto', pos)) {
       if (!(len === lastProto.length && line.startsWith(lastProto, at))) lastProto = line.slice(at, end);
-      e.protocol = lastProto;
+      scanned.protocol = lastProto;
     } else if (c === 116 && k === 5 && line.startsWith('table', pos)) {
       const v = digitsAt(line, at, end);
-      e.table = v >= 0 ? v : line.slice(at, end);
+      scanned.table = v >= 0 ? v : line.slice(at, end);
     } else {
-      return undefined;
+      return false;
     }
     pos = end + 1;
   }
-  return e;
+  return true;
+}
+
+/**
+ * A plain saved line ("DST [table N] metric N [proto P] [via GW] [dev IF]") straight into a
+ * checked route, as normalizeRoute(parseRouteLine(line)) would make it; undefined for anything
+ * else, including every mistake, which the general path then words.
+ */
+function fastRoute(line: string): Route | undefined {
+  if (!scan(line)) return undefined;
+  const { via, dev } = scanned;
+  if (via === undefined && dev === undefined) return undefined;
+  let g: { family: Family; text: string } | null | undefined;
+  if (via !== undefined) {
+    g = gatewayInfo(via);
+    if (!g) return undefined;
+  }
+  let family: Family;
+  let dst: string;
+  if (scanned.dst === 'default') {
+    family = g?.family ?? 'ipv4';
+    dst = 'default';
+  } else {
+    const d = scanDestination(scanned.dst, undefined);
+    if ('error' in d) return undefined;
+    family = d.family;
+    dst = d.text === scanned.dst ? scanned.dst : d.text;
+  }
+  if (g && g.family !== family && family !== 'ipv4') return undefined;
+  const protocol = scanned.protocol ?? HA_PROTOCOL;
+  if (protocol !== 'boot' && protocol !== HA_PROTOCOL && protocolNumber(protocol) === undefined) return undefined;
+  const r: Route = {
+    family,
+    dst,
+    table: scanned.table === undefined ? MAIN_TABLE : parseTable(scanned.table),
+    metric: scanned.metric ?? defaultMetric(family),
+    type: 'unicast',
+    protocol,
+    scope: g ? 'global' : 'link',
+  };
+  if (g) r.via = g.text;
+  if (dev !== undefined) r.dev = dev;
+  return r;
 }
 
 /** A route as the line ha save writes. */
@@ -421,7 +487,7 @@ export function examine(section: RoutesSection): { normalized?: Normalized; prob
   for (let i = 0; i < entries.length; i++) {
     try {
       const entry = entries[i]!;
-      const r = normalizeRoute(typeof entry === 'string' ? scanRouteLine(entry) ?? parseRouteLine(entry) : entry);
+      const r = typeof entry === 'string' ? fastRoute(entry) ?? normalizeRoute(parseRouteLine(entry)) : normalizeRoute(entry);
       if (r.nhid !== undefined && !byId.has(r.nhid)) throw new UsageError(`route uses nexthop ${r.nhid}, which is not in nexthops`);
       const same = seen.get(r.dst);
       if (same === undefined) {

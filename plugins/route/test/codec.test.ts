@@ -11,7 +11,7 @@ import { parseAddressOnce, scanDestination } from '../src/addr.js';
 import { decodeMultipath, encodeMultipath, routeAttrs, RTMSG_LEN } from '../src/codec.js';
 import { Links, decodeNexthop, decodeRoute } from '../src/kernel.js';
 import { parseLegSpec } from '../src/model.js';
-import { RoutesSection, checkSection, normalizeRoute, parseRouteLine, scanRouteLine, toLine } from '../src/section.js';
+import { RoutesSection, checkSection, examine, normalizeRoute, parseRouteLine, scanRouteLine, toLine } from '../src/section.js';
 
 const links: Links = {
   index: (n) => ({ hb0: 2, ha0: 3 })[n] ?? 0,
@@ -115,4 +115,18 @@ test('a state section is checked: references between routes and nexthops, duplic
   assert.match(check({ routes: ['192.0.2.0/24 metric 1 via 2001:db8::1 dev x nexthop via 1.2.3.4'] })[0]!, /give one of via\/dev, nexthops or nhid/);
   assert.match(check({ routes: ['2001:db8::/32 via 198.51.100.1'] })[0]!, /via 198\.51\.100\.1 is not IPv6 like the destination/);
   assert.match(check({ routes: ['192.0.2.0/24 metric'] })[0]!, /metric needs a value/);
+});
+
+test('the fast path for plain saved lines gives exactly the routes the general path gives', () => {
+  const lines = [
+    '2001:db8::/64 metric 1024 proto boot via 2001:db8:ffff::2 dev v0', '2001:db8:0:1::/64 via 2001:db8:ffff::2',
+    'default metric 0 via 198.51.100.1 dev ha0', 'default via 2001:db8::1', '0.0.0.0/0 metric 9 via 192.0.2.1', '192.0.2.0/24 dev ha0',
+    '192.0.2.0/25 table 100 metric 5 via 198.51.100.1', '192.0.2.0/26 table main metric 5 proto static via 198.51.100.1',
+    '2001:DB8:1::/48 via 2001:DB8::1', '192.0.2.64/26 via 2001:db8::1 dev ha0', '192.0.2.128/26 metric 3 proto 99 dev ha0',
+  ];
+  const fast = examine({ routes: lines }).normalized!.routes;
+  assert.deepEqual(fast, lines.map((l) => normalizeRoute(parseRouteLine(l))));
+  for (const bad of ['2001:db8::/64 via 198.51.100.1', '192.0.2.1/24 via 198.51.100.1', '192.0.2.0/24 metric 1 proto nosuch via 198.51.100.1', '192.0.2.0/24 metric 1']) {
+    assert.equal(examine({ routes: [bad] }).problems.length, 1, bad);
+  }
 });
