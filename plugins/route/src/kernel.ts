@@ -237,9 +237,19 @@ function putBytes(b: Buffer, off: number, type: number, v: Buffer): number {
  * Written straight into one buffer (no attribute table): a restore builds 100,000 of these.
  */
 export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorContext): Request {
+  return { type: routeMessageType(op), flags: routeRequestFlags(op, r), payload: routePayload(op, r, l), context: context ?? new RouteContext(r) };
+}
+
+export const routeMessageType = (op: RouteOp): number => (op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE);
+
+export function routeRequestFlags(op: RouteOp, r: Route): number {
+  if (op === 'add' && r.family === 'ipv6' && r.nexthops && r.nexthops.length > 1) return NLM_F_CREATE | NLM_F_APPEND | NLM_F_EXCL;
+  return OP_FLAGS[op];
+}
+
+/** The rtmsg and attributes of a route request. */
+export function routePayload(op: RouteOp, r: Route, l: Links): Buffer {
   const table = r.table;
-  let flags = OP_FLAGS[op];
-  if (op === 'add' && r.family === 'ipv6' && r.nexthops && r.nexthops.length > 1) flags = NLM_F_CREATE | NLM_F_APPEND | NLM_F_EXCL;
   const alen = r.family === 'ipv4' ? 4 : 16;
   const slash = r.dst.indexOf('/');
   const prefixlen = r.dst === 'default' ? 0 : slash === -1 ? alen * 8 : Number(r.dst.slice(slash + 1));
@@ -304,7 +314,7 @@ export function routeRequest(op: RouteOp, r: Route, l: Links, context?: ErrorCon
   if (multipath) off = putBytes(payload, off, RTA_MULTIPATH, multipath);
   if (gw) off = putBytes(payload, off, gwType, gw);
   if (oif) off = putU32(payload, off, RTA_OIF, oif);
-  return { type: op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, flags, payload, context: context ?? new RouteContext(r) };
+  return payload;
 }
 
 const PROTOCOL_CACHE = new Map<string, number>([['boot', 3], ['static', 4], ['unspec', 0]]);
