@@ -17,12 +17,22 @@ export interface ExportBond {
   options: BondOptions;
   primary?: string;
   ports: Array<{ name: string; kind?: string }>;
+  /** Static addresses of the bond, "ADDR/LEN" (exported as the connection's manual addresses). */
+  addresses?: { ipv4: string[]; ipv6: string[] };
 }
 
-export function exportable(b: Bond): ExportBond {
+export function exportable(b: Bond, addresses?: ExportBond['addresses']): ExportBond {
   const out: ExportBond = { name: b.name, mode: b.mode, options: b.options, ports: b.ports.map((p) => ({ name: p.name, ...(p.kind ? { kind: p.kind } : {}) })) };
   if (b.primary) out.primary = b.primary;
+  if (addresses && addresses.ipv4.length + addresses.ipv6.length > 0) out.addresses = addresses;
   return out;
+}
+
+/** The ipv4/ipv6 settings: manual with the bond's static addresses, else off (v4) / left alone (v6). */
+function ipSettings(b: ExportBond): { ipv4: string[]; ipv6: string[] } {
+  const v4 = b.addresses?.ipv4 ?? [];
+  const v6 = b.addresses?.ipv6 ?? [];
+  return { ipv4: v4.length ? ['manual', v4.join(',')] : ['disabled'], ipv6: v6.length ? ['manual', v6.join(',')] : ['ignore'] };
 }
 
 function nmValue(key: string, v: OptionValue, sep: string): string {
@@ -69,12 +79,22 @@ export function shellQuote(word: string): string {
 const portId = (bond: string, port: string): string => `${bond}-port-${port}`;
 const portType = (kind?: string): string => (kind === 'dummy' ? 'dummy' : 'ethernet');
 
+function ipArgs(b: ExportBond): string[] {
+  const ip = ipSettings(b);
+  const out: string[] = [];
+  for (const fam of ['ipv4', 'ipv6'] as const) {
+    out.push(`${fam}.method`, ip[fam][0]!);
+    if (ip[fam][1]) out.push(`${fam}.addresses`, ip[fam][1]);
+  }
+  return out;
+}
+
 export function nmcliCommands(b: ExportBond): string[] {
   // nmcli's bond.options separates options with commas, so address lists take spaces there
   const opts = nmOptions(b, ' ').map(([k, v]) => `${k}=${v}`).join(',');
   const lines = [
     ['nmcli', 'connection', 'add', 'type', 'bond', 'con-name', b.name, 'ifname', b.name, 'bond.options', opts,
-      'connection.autoconnect-slaves', '1', 'ipv4.method', 'disabled', 'ipv6.method', 'ignore'],
+      'connection.autoconnect-slaves', '1', ...ipArgs(b)],
     ...b.ports.map((p) => ['nmcli', 'connection', 'add', 'type', portType(p.kind), 'con-name', portId(b.name, p.name), 'ifname', p.name,
       'master', b.name, 'slave-type', 'bond']),
     ['nmcli', 'connection', 'up', b.name],
@@ -93,8 +113,10 @@ export function keyfiles(b: ExportBond): Keyfile[] {
   const bond = [
     '[connection]', `id=${b.name}`, 'type=bond', `interface-name=${b.name}`, 'autoconnect-slaves=1', '',
     '[bond]', ...nmOptions(b).map(([k, v]) => `${k}=${v}`), '',
-    '[ipv4]', 'method=disabled', '',
-    '[ipv6]', 'method=ignore', '',
+    ...(['ipv4', 'ipv6'] as const).flatMap((fam) => {
+      const [method, list] = ipSettings(b)[fam];
+      return [`[${fam}]`, ...(list ? list.split(',').map((a, i) => `address${i + 1}=${a}`) : []), `method=${method}`, ''];
+    }),
   ].join('\n');
   const files: Keyfile[] = [{ path: `${KEYFILE_DIR}/${b.name}.nmconnection`, text: bond }];
   for (const p of b.ports) {

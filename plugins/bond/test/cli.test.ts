@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { Config } from '@oclif/core';
+import { Config } from '@oclif/core/config';
 import { Netns, ha, needsRoot, oneLine } from '@ha/lib/testing';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');

@@ -222,7 +222,10 @@ test('export: the nmcli options and keyfile carry exactly the bond\'s options', 
   delBonds();
   okJson(['create', 'hx0', '--mode', 'active-backup', '--ports', 'hd1,hd2', '--primary', 'hd1', '--arp-interval', '200', '--arp-ip-target', '192.0.2.1,192.0.2.2',
     '--missed-max', '3', '--peer-notify-delay', '0', '--num-peer-notif', '2']);
+  ip('addr', 'add', '192.0.2.50/24', 'dev', 'hx0');
+  ip('addr', 'add', '2001:db8::50/64', 'dev', 'hx0', 'nodad');
   const nm = okJson(['export', 'hx0', '--nmcli']);
+  assert.match(nm.commands[0], / ipv4\.method manual ipv4\.addresses 192\.0\.2\.50\/24 ipv6\.method manual ipv6\.addresses 2001:db8::50\/64$/);
   const first = nm.commands[0] as string;
   assert.match(first, /^nmcli connection add type bond con-name hx0 ifname hx0 bond\.options '/);
   const opts = /bond\.options '([^']+)'/.exec(first)![1]!;
@@ -371,6 +374,7 @@ test(`bad input: ${invalid.length} invalid invocations, each exit 2 with one lin
   okJson(['create', 'hs-xor', '--mode', 'balance-xor', '--ports', 'hd4']);
   assert.ok(invalid.length >= 25);
   // let the new bonds settle (carrier, operstate) before taking the reference
+  for (let i = 0; i < 50 && ['hs-bond', 'hs-xor'].some((b) => ipLink(b).flags.includes('NO-CARRIER')); i++) sleep(0.2);
   let before = snapshot();
   for (let i = 0; i < 10; i++) {
     sleep(0.5);

@@ -56,6 +56,12 @@ method=ignore
   assert.equal(files[3]!.text, '[connection]\nid=bond0-port-dummy0\ntype=dummy\ninterface-name=dummy0\nmaster=bond0\nslave-type=bond\n\n[dummy]\n');
 });
 
+test('static addresses become manual IP settings in both forms', () => {
+  const b: ExportBond = { ...ab, ports: [], addresses: { ipv4: ['192.0.2.1/24', '198.51.100.1/25'], ipv6: ['2001:db8::1/64'] } };
+  assert.match(nmcliCommands(b)[0]!, / ipv4\.method manual ipv4\.addresses 192\.0\.2\.1\/24,198\.51\.100\.1\/25 ipv6\.method manual ipv6\.addresses 2001:db8::1\/64$/);
+  assert.match(keyfiles(b)[0]!.text, /\n\[ipv4\]\naddress1=192\.0\.2\.1\/24\naddress2=198\.51\.100\.1\/25\nmethod=manual\n\n\[ipv6\]\naddress1=2001:db8::1\/64\nmethod=manual\n$/);
+});
+
 /** Every mode with every option it takes (values away from the defaults). */
 const everyOption: ExportBond[] = [
   { name: 'b0', mode: 'balance-rr', ports: [], options: resolveOptions('balance-rr', { miimon: 0, arp_interval: 250, arp_ip_target: ['192.0.2.1', '192.0.2.2'], ns_ip6_target: ['2001:db8::7'], arp_validate: 'active', arp_all_targets: 'all', missed_max: 7, packets_per_slave: 9, resend_igmp: 4, num_peer_notif: 0, all_slaves_active: true, use_carrier: false }) },
