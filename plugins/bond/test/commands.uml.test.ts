@@ -206,6 +206,14 @@ test('set, ports and failover change the kernel as asked; restricted options nee
   okJson(['set', 'hs1', '--lacp-rate', 'fast', '--force']);
   assert.equal(ipData('hs1').ad_lacp_rate, 'fast');
   assert.ok(ipLink('hs1').flags.includes('UP'));
+  // balance-tlb and balance-alb have an active port too
+  for (const mode of ['balance-tlb', 'balance-alb']) {
+    okJson(['create', 'hs2', '--mode', mode, '--ports', 'hd5,hd6']);
+    const to = ipData('hs2').active_slave === 'hd5' ? 'hd6' : 'hd5';
+    assert.equal(okJson(['failover', 'hs2', '--to', to]).to, to);
+    assert.equal(ipData('hs2').active_slave, to, `${mode}: ip shows the new active port`);
+    okJson(['delete', 'hs2']);
+  }
   const d = okJson(['delete', 'hs0']);
   assert.deepEqual(d.ports, ['hd1', 'hd2']);
   assert.equal(spawnSync('ip', ['link', 'show', 'hs0']).status !== 0, true);
