@@ -152,6 +152,12 @@ export function scanDestination(text: string, family: 'ipv4' | 'ipv6' | undefine
   for (let i = whole + (rest ? 1 : 0); i < bytes && !host; i++) if (scratch[i]) host = true;
   if (host) return { error: `destination ${text} has host bits set` };
   if (len === 0) return { family: f, prefixlen: 0, text: 'default' };
+  // already canonical (what ha save writes): keep the text, build no new string. A dotted quad
+  // that parsed has no other spelling; a length is canonical without leading zeros.
+  if (slash !== -1 && (text.charCodeAt(slash + 1) !== 48 || slash + 2 === text.length)
+    && (f === 'ipv4' || v6IsCanonical(text, slash))) {
+    return { family: f, prefixlen: len, text };
+  }
   return { family: f, prefixlen: len, text: `${f === 'ipv4' ? `${scratch[0]}.${scratch[1]}.${scratch[2]}.${scratch[3]}` : v6Text(scratch)}/${len}` };
 }
 
@@ -183,6 +189,50 @@ function v6Text(b: Buffer): string {
     out += words[i]!.toString(16);
   }
   return out;
+}
+
+/** Is text[0, end) exactly what v6Text() would write for the address in scratch? */
+function v6IsCanonical(text: string, end: number): boolean {
+  for (let i = 0; i < 8; i++) words[i] = (scratch[i * 2]! << 8) | scratch[i * 2 + 1]!;
+  if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0 && (words[5] === 0xffff || (words[5] === 0 && words[6] !== 0))) {
+    return false;
+  }
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  let p = 0;
+  let afterColon = true;
+  for (let i = 0; i < 8; i++) {
+    if (i === best) {
+      if (text.charCodeAt(p) !== 58 || text.charCodeAt(p + 1) !== 58) return false;
+      p += 2;
+      i += bestLen - 1;
+      afterColon = true;
+      continue;
+    }
+    if (p > 0 && !afterColon) {
+      if (text.charCodeAt(p) !== 58) return false;
+      p++;
+    }
+    const w = words[i]!;
+    let started = false;
+    for (let shift = 12; shift >= 0; shift -= 4) {
+      const d = (w >> shift) & 15;
+      if (!started && d === 0 && shift > 0) continue;
+      started = true;
+      if (text.charCodeAt(p) !== (d < 10 ? 48 + d : 87 + d)) return false;
+      p++;
+    }
+    afterColon = false;
+  }
+  return p === end;
 }
 
 const fallbackText = (b: Buffer): string => formatIp(Buffer.from(b));

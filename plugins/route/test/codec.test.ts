@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseIp } from '@ha/lib/netlink';
+import { formatIp, parseIp } from '@ha/lib/netlink';
 import { parseAddressOnce, scanDestination } from '../src/addr.js';
 import { decodeMultipath, encodeMultipath, routeAttrs, RTMSG_LEN } from '../src/codec.js';
 import { Links, decodeNexthop, decodeRoute } from '../src/kernel.js';
@@ -102,6 +102,20 @@ test('address parsing agrees with the general parser, and destinations come out 
   assert.deepEqual(scanDestination('2001:DB8:0:0:0::/32', undefined), { family: 'ipv6', prefixlen: 32, text: '2001:db8::/32' });
   assert.deepEqual(scanDestination('0.0.0.0/0', undefined), { family: 'ipv4', prefixlen: 0, text: 'default' });
   assert.deepEqual(scanDestination('192.0.2.1/24', undefined), { error: 'destination 192.0.2.1/24 has host bits set' });
+  // canonical text kept as written, anything else rewritten as inet_ntop(3) would print it
+  let seed = 7;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  for (let k = 0; k < 5000; k++) {
+    const words = Array.from({ length: 8 }, () => (rnd(2) ? '0' : rnd(2) ? rnd(16).toString(16) : rnd(65536).toString(16)));
+    let t = words.join(':');
+    if (rnd(3) === 0) t = t.replace(/(^|:)0(:0)+(:|$)/, '::');
+    if (rnd(5) === 0) t = t.toUpperCase();
+    if (rnd(5) === 0) t = t.replace(/(^|:)0(:|$)/, '$100$2');
+    const ip = parseIp(t);
+    if (!ip) continue;
+    assert.equal(scanDestination(`${t}/128`, undefined).text as string, `${formatIp(ip.bytes)}/128`, t);
+  }
+  assert.equal((scanDestination('2001:db8::/032', undefined) as { text: string }).text, '2001:db8::/32');
 });
 
 test('a state section is checked: references between routes and nexthops, duplicates, bad lines', () => {
