@@ -113,7 +113,7 @@ test('address parsing agrees with the general parser, and destinations come out 
     if (rnd(5) === 0) t = t.replace(/(^|:)0(:|$)/, '$100$2');
     const ip = parseIp(t);
     if (!ip) continue;
-    assert.equal(scanDestination(`${t}/128`, undefined).text as string, `${formatIp(ip.bytes)}/128`, t);
+    assert.equal((scanDestination(`${t}/128`, undefined) as { text: string }).text, `${formatIp(ip.bytes)}/128`, t);
   }
   assert.equal((scanDestination('2001:db8::/032', undefined) as { text: string }).text, '2001:db8::/32');
 });
