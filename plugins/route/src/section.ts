@@ -526,23 +526,6 @@ export function normalizeSection(section: RoutesSection): Normalized {
 
 // ---- the saved form ----
 
-export function toEntry(r: Route): RouteEntry {
-  const e: RouteEntry = { dst: r.dst };
-  if (r.dst === 'default' && r.family === 'ipv6' && !(r.via && familyOfAddress(r.via) === 'ipv6') && !r.nexthops?.some((n) => n.via && familyOfAddress(n.via) === 'ipv6')) e.family = 'ipv6';
-  if (r.table !== MAIN_TABLE) e.table = r.table;
-  e.metric = r.metric;
-  if (r.type !== 'unicast') e.type = r.type;
-  if (r.protocol !== HA_PROTOCOL) e.protocol = r.protocol;
-  if (r.scope !== defaultScope(r)) e.scope = r.scope;
-  if (r.src) e.src = r.src;
-  if (r.via) e.via = r.via;
-  if (r.dev) e.dev = r.dev;
-  if (r.onlink) e.onlink = true;
-  if (r.nexthops) e.nexthops = r.nexthops.map((n) => ({ ...(n.via ? { via: n.via } : {}), ...(n.dev ? { dev: n.dev } : {}), weight: n.weight, ...(n.onlink ? { onlink: true } : {}) }));
-  if (r.nhid !== undefined) e.nhid = r.nhid;
-  return e;
-}
-
 export function toNexthopEntry(n: Nexthop): Nexthop {
   const { state: _s, protocol, ...rest } = n;
   return protocol && protocol !== HA_PROTOCOL ? { ...rest, protocol } : rest;
