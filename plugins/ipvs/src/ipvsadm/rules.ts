@@ -251,6 +251,27 @@ function toCommand(p: ParsedLine, base: RuleBase): RuleCommand {
   }
 }
 
+const SERVICE_LINE = /^-A -([tu]) (\S+) -s ([a-z]+)$/;
+const SERVER_LINE = /^-a -([tu]) (\S+) -r (\S+) -([gim]) -w (\d+)$/;
+const FORWARD_OPTION = { g: 'gatewaying', i: 'ipip', m: 'masquerading' } as const;
+
+/** `-A -t ADDR:PORT -s SCHED` and `-a -t ADDR:PORT -r ADDR:PORT -m -w N`, as parseWords() reads them. */
+function canonicalLine(line: string): ParsedLine | undefined {
+  const c = line.charCodeAt(1);
+  if (line.charCodeAt(0) !== 45 /* - */ || (c !== 65 /* A */ && c !== 97 /* a */)) return undefined;
+  if (c === 65) {
+    const m = SERVICE_LINE.exec(line);
+    if (!m) return undefined;
+    return { command: 'add-service', options: { [m[1] === 't' ? 'tcpService' : 'udpService']: m[2]!, scheduler: m[3]! } };
+  }
+  const m = SERVER_LINE.exec(line);
+  if (!m) return undefined;
+  return {
+    command: 'add-server',
+    options: { [m[1] === 't' ? 'tcpService' : 'udpService']: m[2]!, realServer: m[3]!, [FORWARD_OPTION[m[4] as 'g' | 'i' | 'm']]: true, weight: m[5]! },
+  };
+}
+
 /**
  * Parse ipvsadm rules (the output of `ipvsadm -S`, or a hand-written file). Every line is checked
  * before anything is returned; the first bad one is reported as "SOURCE:LINE: problem" (exit 2).
@@ -261,6 +282,17 @@ export function parseRules(text: string, source = 'stdin'): RuleCommand[] {
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   lines.forEach((line, i) => {
     const n = i + 1;
+    // the two line shapes ipvsadm -Sn writes most (a service, a real server) skip the general
+    // option parser; they are checked by the same toCommand() as every other line
+    const fast = canonicalLine(line);
+    if (fast) {
+      try {
+        out.push(toCommand(fast, { source, line: n, text: line, options: fast.options }));
+        return;
+      } catch (error) {
+        throw new UsageError(`${source}:${n}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     let argv = words(line);
     if (argv[0] === 'ipvsadm') argv = argv.slice(1);
     if (argv.length === 0) return;
