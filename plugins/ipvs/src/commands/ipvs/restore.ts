@@ -4,9 +4,9 @@ import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError } from '@ha/lib';
 import { Change, applyAll, describePlans } from '@ha/lib/state';
 import { IpvsCommand } from '../../base.js';
-import { applyRules, parseRules } from '../../ipvsadm/rules.js';
+import { applyRules, applyRulesText, parseRules } from '../../ipvsadm/rules.js';
 import { listServices } from '../../kernel.js';
-import { checkService, serviceLabel } from '../../model.js';
+import { Service, checkService, serviceLabel } from '../../model.js';
 import { planServices } from '../../plan.js';
 
 /** Above this many applied changes, the human output is a summary. */
@@ -52,9 +52,17 @@ Unlike ipvsadm -R, restore converges: the input is the whole desired table, and 
     } catch (error) {
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
     }
-    const commands = parseRules(text, source);
-    const current = await listServices({ stats: false });
-    const desired = applyRules(flags['add-only'] ? structuredClone(current) : [], commands);
+    // every line is read and checked before the kernel is asked anything
+    let desired: Service[];
+    let current: Service[];
+    if (flags['add-only']) {
+      const commands = parseRules(text, source);
+      current = await listServices({ stats: false });
+      desired = applyRules(structuredClone(current), commands);
+    } else {
+      desired = applyRulesText([], text, source);
+      current = await listServices({ stats: false });
+    }
     for (const s of desired) {
       const problem = checkService(s)[0];
       if (problem) throw new UsageError(`${source}: service ${serviceLabel(s)}${problem[0]}: ${problem[1]}`);
