@@ -26,13 +26,43 @@ export function canonicalAddress(text: string): { family: Family; address: strin
 /** inet_ntop text of address bytes (the shared library's formatter). */
 export const formatAddress = (bytes: Uint8Array): string => formatIp(bytes);
 
-/** The kernel's 16-byte union nf_inet_addr for an address (IPv4 in the first 4 bytes). */
+const inetCache = new Map<string, Buffer>();
+
+/**
+ * The kernel's 16-byte union nf_inet_addr for an address (IPv4 in the first 4 bytes). Shared per
+ * address (a table repeats its addresses; requests only read them): do not write to the result.
+ */
 export function toInetAddr(address: string): Buffer {
+  let out = inetCache.get(address);
+  if (out) return out;
   const p = parseAddress(address);
   if (!p) throw new Error(`not an IP address: ${address}`);
-  const out = Buffer.alloc(16);
+  out = Buffer.alloc(16);
   p.bytes.copy(out);
+  if (inetCache.size >= 65_536) inetCache.clear();
+  inetCache.set(address, out);
   return out;
+}
+
+/** An IPv4 dotted quad as an unsigned 32-bit number, or -1 for anything else. */
+function v4Number(text: string): number {
+  let n = 0;
+  let part = -1;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (part < 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = -1;
+    } else if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + c - 48;
+      if (part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && part >= 0 ? n * 256 + part : -1;
 }
 
 export function fromInetAddr(buf: Buffer, family: Family): string {
@@ -41,6 +71,9 @@ export function fromInetAddr(buf: Buffer, family: Family): string {
 
 /** Numeric comparison of two addresses of the same family (IPv4 before IPv6 otherwise). */
 export function compareAddress(a: string, b: string): number {
+  const na = v4Number(a);
+  const nb = v4Number(b);
+  if (na >= 0 && nb >= 0) return na - nb;
   const pa = parseAddress(a);
   const pb = parseAddress(b);
   if (!pa || !pb) return a < b ? -1 : a > b ? 1 : 0;

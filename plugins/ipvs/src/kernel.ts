@@ -9,7 +9,7 @@ import {
   parseGenl, resolveFamily,
 } from '@ha/lib/netlink';
 import {
-  CMD, IPVS_GENL_NAME, cmdAttrs, daemonToAttrs, decodeDaemon, decodeServer, decodeService, infoAttrs, serverAttrs,
+  CMD, IPVS_GENL_NAME, cmdAttrs, cmdDestNoStats, daemonToAttrs, decodeDaemon, decodeServer, decodeService, decodeServiceReply, infoAttrs, serverAttrs,
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
 } from './codec.js';
 import { readFile } from 'node:fs/promises';
@@ -29,35 +29,52 @@ export interface IpvsInfo {
 const session = (): NetlinkSession => NetlinkSession.get(NETLINK_GENERIC);
 export const family = (): Promise<GenlFamily> => resolveFamily(IPVS_GENL_NAME, HINT);
 
-function serviceContext(s: ServiceKey & { scheduler?: string; pe?: string }): ErrorContext {
-  const label = `service ${serviceLabel(s)}`;
-  const missingModule = s.pe
-    ? `scheduler ${s.scheduler} or persistence engine ${s.pe} is not available in this kernel: load it with "modprobe ip_vs_${s.scheduler}" / "modprobe ip_vs_pe_${s.pe}"`
-    : `scheduler ${s.scheduler} is not available in this kernel: load it with "modprobe ip_vs_${s.scheduler}"`;
-  return {
-    object: label,
-    messages: {
+/**
+ * Error contexts are built with every request but read only when the kernel refuses one: their
+ * labels are computed on first use (a restore builds 60,000 requests).
+ */
+class ServiceContext implements ErrorContext {
+  constructor(private readonly s: ServiceKey & { scheduler?: string; pe?: string }) {}
+
+  get object(): string {
+    return `service ${serviceLabel(this.s)}`;
+  }
+
+  get messages(): Record<string, string> {
+    const { s, object: label } = this;
+    const missingModule = s.pe
+      ? `scheduler ${s.scheduler} or persistence engine ${s.pe} is not available in this kernel: load it with "modprobe ip_vs_${s.scheduler}" / "modprobe ip_vs_pe_${s.pe}"`
+      : `scheduler ${s.scheduler} is not available in this kernel: load it with "modprobe ip_vs_${s.scheduler}"`;
+    return {
       EEXIST: `${label} already exists`,
       ESRCH: `${label} does not exist`,
       ENOENT: s.scheduler ? missingModule : `${label} does not exist`,
       EAFNOSUPPORT: `${label}: address family not supported by this kernel's IPVS (IPv6 support missing?)`,
-    },
-  };
+    };
+  }
 }
 
-function serverContext(s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): ErrorContext {
-  const label = `real server ${serverLabel(r)} of service ${serviceLabel(s)}`;
-  return {
-    object: label,
-    messages: {
+class ServerContext implements ErrorContext {
+  constructor(private readonly s: ServiceKey, private readonly r: Pick<Server, 'family' | 'address' | 'port'>) {}
+
+  get object(): string {
+    return `real server ${serverLabel(this.r)} of service ${serviceLabel(this.s)}`;
+  }
+
+  get messages(): Record<string, string> {
+    const label = this.object;
+    return {
       EEXIST: `${label} already exists`,
       ENOENT: `${label} does not exist`,
-      ESRCH: `service ${serviceLabel(s)} does not exist`,
+      ESRCH: `service ${serviceLabel(this.s)} does not exist`,
       EAFNOSUPPORT: `${label}: mixing address families needs tunnel forwarding and a kernel that supports it`,
       ERANGE: `${label}: the lower threshold must not be above the upper threshold`,
-    },
-  };
+    };
+  }
 }
+
+const serviceContext = (s: ServiceKey & { scheduler?: string; pe?: string }): ErrorContext => new ServiceContext(s);
+const serverContext = (s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): ErrorContext => new ServerContext(s, r);
 
 // ---- requests (built separately so that restore can pipeline them) ----
 
@@ -109,6 +126,8 @@ export interface ListOptions {
    * counters: use it only for output that shows neither (ha ipvs list's table, ha ipvs save).
    */
   detail?: 'full' | 'basic';
+  /** Decode the services' counters (default: true; "basic" never has them). */
+  stats?: boolean;
 }
 
 /** The services and, unless told otherwise, their real servers, in kernel order. */
@@ -116,9 +135,16 @@ export async function listServices(options: ListOptions = {}): Promise<Service[]
   const f = await family();
   const msgs = await session().dump(genlRequest(f, CMD.GET_SERVICE, Buffer.alloc(0), { context: { object: 'IPVS services' } }));
   const services: Service[] = [];
-  for (const m of msgs) {
-    const a = cmdAttrs.decode(parseGenl(m).attrs);
-    if (a.service) services.push(decodeService(a.service));
+  if (options.stats === false || options.detail === 'basic') {
+    for (const m of msgs) {
+      const s = decodeServiceReply(parseGenl(m).attrs);
+      if (s) services.push(s);
+    }
+  } else {
+    for (const m of msgs) {
+      const a = cmdAttrs.decode(parseGenl(m).attrs);
+      if (a.service) services.push(decodeService(a.service));
+    }
   }
   if (options.servers === false || services.length === 0) return services;
   let need = services;
@@ -133,11 +159,12 @@ export async function listServices(options: ListOptions = {}): Promise<Service[]
   }
   // one dump per service (the kernel has no "all destinations" dump), several at a time
   const replies = await session().dumpMany(need.map((s) => destDump(f, s)));
-  need.forEach((s, i) => { s.servers = decodeServers(replies[i]!, s); });
+  need.forEach((s, i) => { s.servers = decodeServers(replies[i]!, s, options.stats !== false); });
   return services;
 }
 
 const PROC_FORWARD: Record<string, Server['forward']> = { Masq: 'masq', Route: 'droute', Tunnel: 'tunnel', Local: 'local' };
+const PROC_V4_SERVER = /^ {2}-> ([0-9A-F]{8}):([0-9A-F]{4}) +([A-Za-z]+) +(\d+) +(\d+) +(\d+)/;
 
 function procEndpoint(text: string): { family: Family; address: string; port: number } | undefined {
   const v6 = /^\[([0-9a-fA-F:]+)\]:([0-9A-F]{4})$/.exec(text);
@@ -167,9 +194,34 @@ async function procServers(services: Service[]): Promise<Map<string, Server[]> |
   for (const s of services) if (isFwmark(s)) markFamilies.set(s.fwmark, [...(markFamilies.get(s.fwmark) ?? []), s.family]);
   const out = new Map<string, Server[]>();
   let current: Server[] | undefined;
-  for (const line of text.split('\n')) {
+  const v4Text = new Map<string, string>();
+  let at = 0;
+  while (at < text.length) {
+    let end = text.indexOf('\n', at);
+    if (end === -1) end = text.length;
+    const line = text.slice(at, end);
+    at = end + 1;
     if (line.startsWith('  -> ')) {
       if (!current) continue;
+      // the common case, an IPv4 server, without splitting the line
+      const m = PROC_V4_SERVER.exec(line);
+      if (m) {
+        const hex = m[1]!;
+        let address = v4Text.get(hex);
+        if (address === undefined) {
+          const n = Number.parseInt(hex, 16);
+          address = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+          v4Text.set(hex, address);
+        }
+        const forward = PROC_FORWARD[m[3]!];
+        if (forward) {
+          current.push({
+            family: 'ipv4', address, port: Number.parseInt(m[2]!, 16), forward, weight: Number(m[4]), upperThreshold: 0, lowerThreshold: 0,
+            activeConns: Number(m[5]), inactiveConns: Number(m[6]),
+          });
+          continue;
+        }
+      }
       const f = line.slice(5).trim().split(/\s+/);
       const ep = procEndpoint(f[0] ?? '');
       const forward = PROC_FORWARD[f[1] ?? ''];
@@ -204,10 +256,11 @@ export async function listServers(s: ServiceKey): Promise<Server[]> {
   return decodeServers(msgs, s);
 }
 
-function decodeServers(msgs: NetlinkMessage[], s: ServiceKey): Server[] {
+function decodeServers(msgs: NetlinkMessage[], s: ServiceKey, stats = true): Server[] {
   const out: Server[] = [];
+  const codec = stats ? cmdAttrs : cmdDestNoStats;
   for (const m of msgs) {
-    const a = cmdAttrs.decode(parseGenl(m).attrs);
+    const a = codec.decode(parseGenl(m).attrs);
     if (a.dest) out.push(decodeServer(a.dest, s.family));
   }
   return out;

@@ -32,7 +32,8 @@ function tunnelText(r: Server): string {
   return `${r.tunnel.type}${r.tunnel.port ? ` port ${r.tunnel.port}` : ''}${r.tunnel.type !== 'ipip' ? ` ${r.tunnel.checksum}` : ''}`;
 }
 
-export function renderServices(services: Service[], cols: ListColumns = {}): string {
+/** `sorted`: the services and their servers are already in sortServices() order. */
+export function renderServices(services: Service[], cols: ListColumns = {}, sorted = false): string {
   if (services.length === 0) return 'No virtual services.';
   const head = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
   if (cols.thresholds) head.push('UPPER', 'LOWER');
@@ -42,7 +43,7 @@ export function renderServices(services: Service[], cols: ListColumns = {}): str
   if (cols.rate) head.push('CPS', 'INPPS', 'OUTPPS', 'INBPS', 'OUTBPS');
   const rows: Cell[][] = [];
   // numeric order by address and port, whatever order the kernel returned
-  for (const s of sortServices(services)) {
+  for (const s of sorted ? services : sortServices(services)) {
     const row: Cell[] = [serviceLabel(s), s.scheduler, serviceFlagsText(s), '', '', '', '', ''];
     if (cols.thresholds) row.push('', '');
     if (cols.persistentConn) row.push('');

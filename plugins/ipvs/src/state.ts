@@ -17,14 +17,14 @@ export const ipvsProvider: SectionProvider<IpvsSection> = {
     await family();
   },
   async capture() {
-    const [services, timeouts, daemons] = [await listServices(), await getTimeouts(), await listDaemons()];
+    const [services, timeouts, daemons] = [await listServices({ stats: false }), await getTimeouts(), await listDaemons()];
     return toSection(services, timeouts, daemons);
   },
   check: checkSection,
   async plan(desired) {
     const want = normalizeSection(desired);
     return [
-      ...(await planServices(want.services, await listServices())),
+      ...(await planServices(want.services, await listServices({ stats: false }))),
       ...(await planTimeouts(want.timeouts)),
       ...(await planDaemons(want.daemons)),
     ];

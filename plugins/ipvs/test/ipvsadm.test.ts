@@ -10,7 +10,7 @@ import { DEFAULT_PERSISTENCE_TIMEOUT, Server, Service, Stats } from '../src/mode
 import {
   IpvsOptions, parseFwmark, serverFromOptions, serverKeyFromOptions, serviceFromOptions, serviceKeyFromOptions,
 } from '../src/ipvsadm/options.js';
-import { applyRules, parseRules } from '../src/ipvsadm/rules.js';
+import { applyRules, applyRulesText, parseRules } from '../src/ipvsadm/rules.js';
 import {
   compareServiceKeys, formatDaemons, formatList, formatSave, formatTimeouts, largeNumber, sortServices,
 } from '../src/ipvsadm/format.js';
@@ -306,6 +306,33 @@ describe('rules: parsing', () => {
   test('the first bad line is reported; nothing is returned', () => {
     assertUsage(() => parseRules('-A -t 192.0.2.1:80\n-A -t 192.0.2.2:80 -s nope\n-A -t bad\n', 'f.rules'), /^f\.rules:2: -s\/--scheduler: unknown scheduler "nope"/, 'first bad');
     assertUsage(() => parseRules('-A -t 192.0.2.1:80 -x'), /^stdin:1: /, 'default source');
+  });
+
+  test('one-pass reading (restore) gives the table that parsing then applying gives', () => {
+    const text = [
+      '-A -t 192.0.2.1:80 -s wrr',
+      '-a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 1',
+      '-a -t 192.0.2.1:80 -r 198.51.100.2:8080 -g -w 3',
+      '-a -t 192.0.2.1:80 -r 198.51.100.3:8080 -i -w 0',
+      '-A -u [2001:db8::1]:53 -s sh -b sh-port -p 30 -M 64',
+      '-a -u [2001:db8::1]:53 -r [2001:db8::2]:53 -m -w 2 -x 10 -y 5',
+      '-A -f 7 -s rr',
+      'ipvsadm -e -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 9',
+      '-d -t 192.0.2.1:80 -r 198.51.100.2',
+      '-E -t 192.0.2.1:80 -s lc # comment',
+      '',
+    ].join('\n');
+    const twoPass = applyRules([], parseRules(text, 'r'));
+    assert.deepEqual(applyRulesText([], text, 'r'), twoPass);
+    assert.equal(twoPass.length, 3);
+    assert.deepEqual(twoPass[0]!.servers.map((r) => [r.address, r.port, r.forward, r.weight]), [['198.51.100.1', 8080, 'masq', 9], ['198.51.100.3', 80, 'tunnel', 0]]);
+    // the fast path for -Sn's shapes checks what the general parser checks
+    assertUsage(() => applyRulesText([], '-A -t 192.0.2.1:80 -s nope\n', 'r'), /^r:1: -s\/--scheduler: unknown scheduler "nope"/, 'fast path scheduler');
+    assertUsage(() => applyRulesText([], '-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 70000\n', 'r'), /^r:2: -w\/--weight/, 'fast path weight');
+    assertUsage(() => applyRulesText([], '-A -t 192.0.2.300:80 -s rr\n', 'r'), /^r:1: /, 'fast path address');
+    // the first bad line of either kind is the one reported
+    assertUsage(() => applyRulesText([], '-a -t 192.0.2.9:80 -r 198.51.100.1:80 -m -w 1\n-A -t bad\n', 'r'), /^r:1: service 192\.0\.2\.9:80\/tcp does not exist$/, 'missing service first');
+    assertUsage(() => applyRulesText([], '-A -t 192.0.2.1:80 -s rr\n-A -t bad\n-a -t 192.0.2.9:80 -r 198.51.100.1:80 -m -w 1\n', 'r'), /^r:2: /, 'syntax first');
   });
 
   test('empty input and comment-only input give no commands', () => {

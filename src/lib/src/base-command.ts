@@ -41,7 +41,9 @@ export abstract class HaCommand<T = unknown> extends Command {
       const result = await this.exec();
       if (!this.jsonEnabled()) {
         const text = this.render(result);
-        if (text) this.log(text);
+        // straight to the stream: oclif's log() formats its argument first, which costs seconds
+        // for a listing of 60,000 lines
+        if (text) process.stdout.write(`${text}\n`);
       }
       return result;
     } finally {

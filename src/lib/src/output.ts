@@ -38,13 +38,16 @@ export function table(head: string[], rows: Cell[][], options: { align?: Array<'
       if (w > (widths[i] ?? 0)) widths[i] = w;
     });
   }
+  const right = options.align ?? [];
   const line = (cells: string[], styled?: (s: string) => string): string => {
     let out = '';
-    cells.forEach((cell, i) => {
-      const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleWidth(cell)));
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i]!;
+      const pad = (widths[i] ?? 0) - visibleWidth(cell);
       const shown = styled ? styled(cell) : cell;
-      out += (i ? '  ' : '') + (options.align?.[i] === 'right' ? pad + shown : shown + pad);
-    });
+      if (i) out += '  ';
+      out += pad <= 0 ? shown : right[i] === 'right' ? ' '.repeat(pad) + shown : shown + ' '.repeat(pad);
+    }
     return out.trimEnd();
   };
   const lines = [line(head, (h) => c.bold(h))];

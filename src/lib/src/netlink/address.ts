@@ -116,7 +116,23 @@ export interface IpPrefix extends IpAddress {
   prefixlen: number;
 }
 
-const v4Bytes = (text: string): Buffer => Buffer.from(text.split('.').map(Number));
+/** Bytes of a dotted quad that isIPv4() accepted. */
+function v4Bytes(text: string): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  let i = 0;
+  let part = 0;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 46) {
+      b[i++] = part;
+      part = 0;
+    } else {
+      part = part * 10 + c - 48;
+    }
+  }
+  b[i] = part;
+  return b;
+}
 
 /** An IPv4 dotted quad or an IPv6 address (no zone, no prefix), or undefined. */
 export function parseIp(text: string): IpAddress | undefined {
@@ -141,7 +157,7 @@ export function parseIp(text: string): IpAddress | undefined {
 
 /** Address bytes as inet_ntop(3) prints them (so text matches what ip(8) shows). */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length !== 16) return Buffer.from(bytes).toString('hex');
   const b = Buffer.from(bytes);
   const words = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));

@@ -31,10 +31,18 @@ export interface GenlFamily {
   mcastGroups: Record<string, number>;
 }
 
+const headers = new Map<number, Buffer>();
+
+/** The genl header for a command; shared (request payloads are only ever read). */
 export function genlHeader(cmd: number, version: number): Buffer {
-  const b = Buffer.alloc(GENL_HDRLEN);
-  b.writeUInt8(cmd, 0);
-  b.writeUInt8(version, 1);
+  const key = (cmd << 8) | version;
+  let b = headers.get(key);
+  if (!b) {
+    b = Buffer.alloc(GENL_HDRLEN);
+    b.writeUInt8(cmd, 0);
+    b.writeUInt8(version, 1);
+    headers.set(key, b);
+  }
   return b;
 }
 

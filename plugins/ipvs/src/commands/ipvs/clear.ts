@@ -15,7 +15,7 @@ export default class IpvsClear extends IpvsCommand<ClearResult> {
 
   protected async exec(): Promise<ClearResult> {
     await this.parse(IpvsClear);
-    const before = await listServices();
+    const before = await listServices({ stats: false });
     await flush();
     return { removedServices: before.length, removedServers: before.reduce((n, s) => n + s.servers.length, 0) };
   }

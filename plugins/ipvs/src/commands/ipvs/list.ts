@@ -61,6 +61,6 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     const f = this.opts;
     const cols = { stats: Boolean(f.stats), rate: Boolean(f.rate), thresholds: Boolean(f.thresholds), persistentConn: Boolean(f['persistent-conn']), tunInfo: Boolean(f['tun-info']) };
     if (f.format === 'ipvsadm') return formatList(r.services, r, { ...cols, exact: Boolean(f.exact) }).replace(/\n$/, '');
-    return renderServices(r.services, cols);
+    return renderServices(r.services, cols, true);
   }
 }

@@ -4,15 +4,21 @@ import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError } from '@ha/lib';
 import { Change, applyAll, describePlans } from '@ha/lib/state';
 import { IpvsCommand } from '../../base.js';
-import { applyRules, parseRules } from '../../ipvsadm/rules.js';
+import { applyRules, applyRulesText, parseRules } from '../../ipvsadm/rules.js';
 import { listServices } from '../../kernel.js';
-import { checkService, serviceLabel } from '../../model.js';
+import { Service, checkService, serviceLabel } from '../../model.js';
 import { planServices } from '../../plan.js';
+
+/** Above this many applied changes, the human output is a summary. */
+const LIST_AT_MOST = 100;
 
 interface RestoreResult {
   source: string;
   dryRun: boolean;
   applied: number;
+  /** How many changes of each kind the restore made (or would make). */
+  counts: { add: number; change: number; delete: number };
+  /** Each change: always with --json and --dry-run; otherwise only up to LIST_AT_MOST of them. */
   changes: Change[];
 }
 
@@ -20,7 +26,7 @@ export default class IpvsRestore extends IpvsCommand<RestoreResult> {
   static override summary = "Make the IPVS table match rules in ipvsadm's save format (ipvsadm -R).";
   static override description = `Reads ipvsadm rules (what ha ipvs save or ipvsadm -S print: -A and -a lines, an optional leading "ipvsadm", # comments) from a file or standard input.
 
-Unlike ipvsadm -R, restore converges: the input is the whole desired table, and only the difference is applied, so services and servers that do not change keep their connections. Every line is checked before anything changes: one bad line rejects the whole input (exit 2). If the kernel refuses a change midway, the changes already made are undone (exit 1). --dry-run prints the plan. --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.`;
+Unlike ipvsadm -R, restore converges: the input is the whole desired table, and only the difference is applied, so services and servers that do not change keep their connections. Every line is checked before anything changes: one bad line rejects the whole input (exit 2). If the kernel refuses a change midway, the changes already made are undone (exit 1). --dry-run prints the plan. After a restore of more than ${LIST_AT_MOST} changes, the output sums them up by kind (--json lists each one). --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.`;
 
   static override examples = [
     { description: 'Restore from a file.', command: '<%= config.bin %> ipvs restore /etc/ipvs.rules' },
@@ -46,29 +52,48 @@ Unlike ipvsadm -R, restore converges: the input is the whole desired table, and 
     } catch (error) {
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
     }
-    const commands = parseRules(text, source);
-    const current = await listServices();
-    const desired = applyRules(flags['add-only'] ? structuredClone(current) : [], commands);
+    // every line is read and checked before the kernel is asked anything
+    let desired: Service[];
+    let current: Service[];
+    if (flags['add-only']) {
+      const commands = parseRules(text, source);
+      current = await listServices({ stats: false });
+      desired = applyRules(structuredClone(current), commands);
+    } else {
+      desired = applyRulesText([], text, source);
+      current = await listServices({ stats: false });
+    }
     for (const s of desired) {
       const problem = checkService(s)[0];
       if (problem) throw new UsageError(`${source}: service ${serviceLabel(s)}${problem[0]}: ${problem[1]}`);
     }
     const steps = await planServices(desired, current);
     const plans = [{ name: 'ipvs', plugin: '@ha/plugin-ipvs', steps }];
-    const changes = describePlans(plans)[0]!.changes;
-    if (flags['dry-run']) return { source, dryRun: true, applied: 0, changes };
+    const counts = { add: 0, change: 0, delete: 0 };
+    for (const st of steps) counts[st.op]++;
+    // labels of 60,000 changes cost seconds: only when they are shown
+    const listed = this.jsonEnabled() || flags['dry-run'] || steps.length <= LIST_AT_MOST;
+    const changes = listed ? describePlans(plans)[0]!.changes : [];
+    if (flags['dry-run']) return { source, dryRun: true, applied: 0, counts, changes };
     const result = await applyAll(plans);
     if (result.failure) {
       const f = result.failure;
       const undo = f.undoErrors.length === 0 ? `undid the ${f.undone} change(s) made before it` : `undo failed for: ${f.undoErrors.join('; ')}`;
       throw new OperationError(`restore failed at ${f.change.op} ${f.change.object}: ${f.message}; ${undo}`, 'ERESTORE');
     }
-    return { source, dryRun: false, applied: result.applied, changes };
+    return { source, dryRun: false, applied: result.applied, counts, changes };
   }
 
   protected override render(r: RestoreResult): string {
-    if (r.changes.length === 0) return 'The IPVS table already matches; nothing to do.';
+    const n = r.counts;
+    const total = n.add + n.change + n.delete;
+    if (total === 0) return 'The IPVS table already matches; nothing to do.';
     const mark = { add: '+', delete: '-', change: '~' } as const;
+    // a plan is shown in full; an applied restore of thousands of objects is summed up (the
+    // changes are in --json, and --dry-run shows them before)
+    if (!r.dryRun && total > LIST_AT_MOST) {
+      return `Applied ${r.applied} change(s): ${n.add} added, ${n.change} changed, ${n.delete} deleted (--json lists each one).`;
+    }
     const lines = r.changes.map((c) => `${mark[c.op]} ${c.object}${c.detail ? ` (${c.detail})` : ''}`);
     return `${lines.join('\n')}\n${r.dryRun ? `Would apply ${r.changes.length} change(s).` : `Applied ${r.applied} change(s).`}`;
   }
