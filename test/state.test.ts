@@ -144,7 +144,7 @@ const invalid: Array<[string, string, RegExp]> = [
   ['section missing a required part', '{"version": 1, "demo": {}}', /\$\.demo: missing required property "items"/],
   ['bad section name', '{"version": 1, "Demo": {}}', /\$\.Demo: unknown property "Demo"/],
   ['plugin check', '{"version": 1, "demo": {"items": {"-x": 1}}}', /\$\.demo\.items\["-x"\]: item names cannot start with "-"/],
-  ['unmanaged section (restore only)', '{"version": 1, "bonds": {}}', /section "bonds" is not managed by any installed plugin/],
+  ['unmanaged section (restore only)', '{"version": 1, "vrrp": {}}', /section "vrrp" is not managed by any installed plugin/],
 ];
 
 for (const [label, text, expected] of invalid) {
