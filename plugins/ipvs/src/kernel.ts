@@ -153,14 +153,37 @@ export async function listServices(options: ListOptions = {}): Promise<Service[]
     need = [];
     for (const s of services) {
       const found = proc?.get(serviceId(s));
-      if (found && !found.some((r) => r.forward === 'tunnel')) s.servers = found;
-      else need.push(s);
+      if (found && !found.some((r) => r.forward === 'tunnel')) {
+        s.servers = found;
+        fromProc.add(s);
+      } else {
+        need.push(s);
+      }
     }
   }
   // one dump per service (the kernel has no "all destinations" dump), several at a time
   const replies = await session().dumpMany(need.map((s) => destDump(f, s)));
   need.forEach((s, i) => { s.servers = decodeServers(replies[i]!, s, options.stats !== false); });
   return services;
+}
+
+/** Services of a "basic" listing whose real servers came from /proc/net/ip_vs (thresholds unknown). */
+const fromProc = new WeakSet<Service>();
+
+/** Did listServices({detail: 'basic'}) read this service's real servers from the text table? */
+export function serversAreBasic(s: Service): boolean {
+  return fromProc.has(s);
+}
+
+/** Read these services' real servers again with every attribute (a dump each, several at a time). */
+export async function fillServers(services: Service[]): Promise<void> {
+  if (services.length === 0) return;
+  const f = await family();
+  const replies = await session().dumpMany(services.map((s) => destDump(f, s)));
+  services.forEach((s, i) => {
+    s.servers = decodeServers(replies[i]!, s, false);
+    fromProc.delete(s);
+  });
 }
 
 const PROC_FORWARD: Record<string, Server['forward']> = { Masq: 'masq', Route: 'droute', Tunnel: 'tunnel', Local: 'local' };

@@ -136,6 +136,15 @@ export function serverId(s: Pick<Server, 'family' | 'address' | 'port'>): string
   return `${s.family}:${s.address}:${s.port}`;
 }
 
+/** Where a real server (by family, address and port) is in a list, or -1. */
+export function indexOfServer(servers: readonly Server[], k: Pick<Server, 'family' | 'address' | 'port'>): number {
+  for (let i = 0; i < servers.length; i++) {
+    const r = servers[i]!;
+    if (r.port === k.port && r.address === k.address && r.family === k.family) return i;
+  }
+  return -1;
+}
+
 export function keyOf(s: ServiceKey): ServiceKey {
   return isFwmark(s)
     ? { family: s.family, fwmark: s.fwmark }

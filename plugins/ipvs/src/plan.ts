@@ -4,10 +4,11 @@
  * touched, so their connections live on.
  */
 import type { Step } from '@ha/lib/state';
-import { NETLINK_GENERIC, NetlinkSession, Request } from '@ha/lib/netlink';
-import { build, family, getTimeouts, listDaemons, setTimeouts, startDaemon, stopDaemon } from './kernel.js';
+import { BulkOptions, GenlFamily, NETLINK_GENERIC, NetlinkSession, Request } from '@ha/lib/netlink';
+import { thresholdsOmitted } from './ipvsadm/rules.js';
+import { build, family, fillServers, getTimeouts, serversAreBasic, listDaemons, setTimeouts, startDaemon, stopDaemon } from './kernel.js';
 import {
-  Server, Service, SyncDaemon, Timeouts, schedFlagBit, serverId, serverLabel, serviceId, serviceLabel,
+  Server, Service, SyncDaemon, Timeouts, indexOfServer, schedFlagBit, serverId, serverLabel, serviceId, serviceLabel,
 } from './model.js';
 
 export interface PlanOptions {
@@ -16,45 +17,91 @@ export interface PlanOptions {
 }
 
 /**
- * A step that is one request. Its undo request is built only if it is needed, and its label and
- * detail only when read: a restore of 60,000 objects plans 60,000 steps and usually prints a summary.
+ * IPVS requests are small (about 150 bytes) and only the last of a datagram is acknowledged, so
+ * 128 of them per datagram and 1,024 in flight stay far below the socket buffers while a restore
+ * of 60,000 objects needs a quarter of the system calls the defaults (32, 256) take.
  */
-class NetlinkStep implements Step {
-  readonly netlink: { session: NetlinkSession; request: Request; undo: () => Request };
+const BULK = { window: 1024, perDatagram: 128 };
+let genlSession: NetlinkSession | undefined;
+let stepsSession: NetlinkSession | undefined;
+
+/** The session IPVS steps name, for the core to pipeline them with the window above. */
+function ipvsStepsSession(): NetlinkSession {
+  const s = NetlinkSession.get(NETLINK_GENERIC);
+  if (s !== genlSession || !stepsSession) {
+    genlSession = s;
+    stepsSession = {
+      bulk: (requests: Iterable<Request>, options: BulkOptions = {}) => s.bulk(requests, { ...BULK, ...options }),
+      request: (r: Request) => s.request(r),
+    } as unknown as NetlinkSession;
+  }
+  return stepsSession;
+}
+
+/**
+ * One change to a service or a real server: one request, its undo built only when needed, and
+ * its label and detail made only when read. A restore of 60,000 objects holds 60,000 of these and
+ * usually prints a summary, and the garbage collector's work grows with the objects kept per step.
+ */
+class IpvsStep implements Step {
+  readonly netlink: IpvsStepNetlink;
 
   constructor(
     readonly op: Step['op'],
-    private readonly label: () => string,
-    private readonly describe: (() => string) | undefined,
-    request: Request,
-    undo: () => Request,
+    readonly f: GenlFamily,
+    /** The service (for a change: the desired one; for a delete: the kernel's). */
+    readonly s: Service,
+    /** The real server, for a server step (same rule as s). */
+    readonly r: Server | undefined,
+    /** For a change: what the kernel has now. */
+    readonly prev: Service | Server | undefined,
+    readonly request: Request,
   ) {
-    this.netlink = { session: NetlinkSession.get(NETLINK_GENERIC), request, undo };
+    this.netlink = new IpvsStepNetlink(this);
   }
 
   get object(): string {
-    return this.label();
+    return this.r ? `real server ${serverLabel(this.r)} of ${serviceLabel(this.s)}` : `service ${serviceLabel(this.s)}`;
   }
 
   get detail(): string | undefined {
-    return this.describe?.();
+    const { op, s, r, prev } = this;
+    if (op === 'delete') return undefined;
+    if (op === 'change') return (r ? serverChanges(prev as Server, r) : serviceChanges(prev as Service, s)).join(', ');
+    return r ? `${r.forward} weight ${r.weight}` : `${s.scheduler}${s.persistence ? `, persistent ${s.persistence.timeout}` : ''}`;
+  }
+
+  undoRequest(): Request {
+    const { op, f, s, r, prev } = this;
+    if (r) return op === 'add' ? build.deleteServer(f, s, r) : op === 'delete' ? build.addServer(f, s, r) : build.editServer(f, s, prev as Server);
+    return op === 'add' ? build.deleteService(f, s) : op === 'delete' ? build.addService(f, s) : build.editService(f, prev as Service);
   }
 
   async apply(): Promise<void> {
-    await this.netlink.session.request(this.netlink.request);
+    await ipvsStepsSession().request(this.request);
   }
 
   async undo(): Promise<void> {
-    await this.netlink.session.request(this.netlink.undo());
+    await ipvsStepsSession().request(this.undoRequest());
   }
 }
 
-function netlinkStep(op: Step['op'], object: () => string, detail: (() => string) | undefined, request: Request, undo: () => Request): Step {
-  return new NetlinkStep(op, object, detail, request, undo);
-}
+/** Step.netlink of an IPVS step: the undo request is built only when it is read. */
+class IpvsStepNetlink {
+  constructor(private readonly step: IpvsStep) {}
 
-const serviceObject = (s: Service) => (): string => `service ${serviceLabel(s)}`;
-const serverObject = (s: Service, r: Server) => (): string => `real server ${serverLabel(r)} of ${serviceLabel(s)}`;
+  get session(): NetlinkSession {
+    return ipvsStepsSession();
+  }
+
+  get request(): Request {
+    return this.step.request;
+  }
+
+  get undo(): Request {
+    return this.step.undoRequest();
+  }
+}
 
 const flagBits = (s: Service): number => s.schedFlags.reduce((n, f) => n | (1 << schedFlagBit(f)), 0);
 
@@ -70,77 +117,131 @@ export function serviceChanges(from: Service, to: Service): string[] {
   return out;
 }
 
+/** serviceChanges(from, to).length > 0, without building the texts. */
+function serviceDiffers(from: Service, to: Service): boolean {
+  if (from.scheduler !== to.scheduler || from.onePacket !== to.onePacket || (from.pe ?? '') !== (to.pe ?? '')) return true;
+  const a = from.persistence;
+  const b = to.persistence;
+  if (a || b) {
+    if (!a || !b || a.timeout !== b.timeout || String(a.netmask) !== String(b.netmask)) return true;
+  }
+  return (from.schedFlags.length !== 0 || to.schedFlags.length !== 0) && flagBits(from) !== flagBits(to);
+}
+
 export function serverChanges(from: Server, to: Server): string[] {
   const out: string[] = [];
   if (from.forward !== to.forward) out.push(`forward ${from.forward} -> ${to.forward}`);
   if (from.weight !== to.weight) out.push(`weight ${from.weight} -> ${to.weight}`);
   if (from.upperThreshold !== to.upperThreshold) out.push(`upper threshold ${from.upperThreshold} -> ${to.upperThreshold}`);
   if (from.lowerThreshold !== to.lowerThreshold) out.push(`lower threshold ${from.lowerThreshold} -> ${to.lowerThreshold}`);
-  const t = (r: Server): string => (r.forward === 'tunnel' && r.tunnel ? `${r.tunnel.type}${r.tunnel.port ? `:${r.tunnel.port}` : ''} ${r.tunnel.checksum}` : '');
-  if (t(from) !== t(to)) out.push(`tunnel ${t(from) || 'none'} -> ${t(to) || 'none'}`);
+  const t = tunnelText(from);
+  const u = tunnelText(to);
+  if (t !== u) out.push(`tunnel ${t || 'none'} -> ${u || 'none'}`);
   return out;
 }
 
-const describeServer = (r: Server): string => `${r.forward} weight ${r.weight}`;
+const tunnelText = (r: Server): string => (r.forward === 'tunnel' && r.tunnel ? `${r.tunnel.type}${r.tunnel.port ? `:${r.tunnel.port}` : ''} ${r.tunnel.checksum}` : '');
+
+/** serverChanges(from, to).length > 0, without building the texts. */
+function serverDiffers(from: Server, to: Server): boolean {
+  if (from.forward !== to.forward || from.weight !== to.weight || from.upperThreshold !== to.upperThreshold || from.lowerThreshold !== to.lowerThreshold) return true;
+  return (from.forward === 'tunnel' || to.forward === 'tunnel') && tunnelText(from) !== tunnelText(to);
+}
+
+/** Finds real servers in a list: by scanning a short list, through a map for a long one. */
+function serverFinder(servers: readonly Server[]): (k: Server) => Server | undefined {
+  if (servers.length <= 16) {
+    return (k) => {
+      const i = indexOfServer(servers, k);
+      return i === -1 ? undefined : servers[i];
+    };
+  }
+  const byId = new Map(servers.map((r) => [serverId(r), r]));
+  return (k) => byId.get(serverId(k));
+}
+
+/**
+ * Prepare a restore from ipvsadm rules against a basic listing (kernel.listServices with detail
+ * "basic": real servers from /proc/net/ip_vs, without thresholds). Real servers whose rules left
+ * the thresholds out take the kernel's, and the services where the plan needs the kernel's real
+ * thresholds are read in full first: where a real server changes (its edit must carry them, and
+ * its undo restore them), is deleted (its undo re-creates it), or its rule gives -x/-y (to
+ * compare). The rest keep their one-read listing: a restore that changes one server of 10,000
+ * services reads a handful of services in full instead of all of them.
+ */
+export async function settleRules(desired: Service[], current: Service[]): Promise<void> {
+  const now = new Map<string, Service>();
+  for (const s of current) now.set(serviceId(s), s);
+  const kept = new Set<Service>();
+  const need: Service[] = [];
+  for (const s of desired) {
+    const cur = now.get(serviceId(s));
+    if (!cur) continue;
+    kept.add(cur);
+    if (!serversAreBasic(cur)) continue;
+    const inCurrent = serverFinder(cur.servers);
+    const inWanted = serverFinder(s.servers);
+    const full = s.servers.some((r) => {
+      const c = inCurrent(r);
+      return c !== undefined && (!thresholdsOmitted(r) || c.forward !== r.forward || c.weight !== r.weight || r.forward === 'tunnel');
+    }) || cur.servers.some((c) => !inWanted(c));
+    if (full) need.push(cur);
+  }
+  for (const cur of current) if (!kept.has(cur) && serversAreBasic(cur)) need.push(cur);
+  await fillServers(need);
+  for (const s of desired) {
+    const cur = now.get(serviceId(s));
+    if (!cur) continue;
+    const inCurrent = serverFinder(cur.servers);
+    for (const r of s.servers) {
+      if (!thresholdsOmitted(r)) continue;
+      const c = inCurrent(r);
+      if (c) {
+        r.upperThreshold = c.upperThreshold;
+        r.lowerThreshold = c.lowerThreshold;
+      }
+    }
+  }
+}
 
 /** The steps that turn `current` into `desired`. */
 export async function planServices(desired: Service[], current: Service[], options: PlanOptions = {}): Promise<Step[]> {
   const steps: Step[] = [];
   const f = await family();
-  const now = new Map(current.map((s) => [serviceId(s), s]));
-  const want = new Map(desired.map((s) => [serviceId(s), s]));
+  const now = new Map<string, Service>();
+  for (const s of current) now.set(serviceId(s), s);
+  const want = new Map<string, Service>();
+  for (const s of desired) want.set(serviceId(s), s);
 
   if (!options.addOnly) {
     for (const [id, s] of now) {
       if (want.has(id)) continue;
       // servers first, each with its own undo, then the service: undone newest first, this
       // re-creates the service and then its servers, all as pipelined requests
-      for (const r of s.servers) {
-        steps.push(netlinkStep('delete', serverObject(s, r), undefined,
-          build.deleteServer(f, s, r), () => build.addServer(f, s, r)));
-      }
-      steps.push(netlinkStep('delete', serviceObject(s), undefined, build.deleteService(f, s), () => build.addService(f, s)));
+      for (const r of s.servers) steps.push(new IpvsStep('delete', f, s, r, undefined, build.deleteServer(f, s, r)));
+      steps.push(new IpvsStep('delete', f, s, undefined, undefined, build.deleteService(f, s)));
     }
   }
 
   for (const [id, s] of want) {
     const cur = now.get(id);
     if (!cur) {
-      steps.push(netlinkStep('add', serviceObject(s), () => `${s.scheduler}${s.persistence ? `, persistent ${s.persistence.timeout}` : ''}`,
-        build.addService(f, s), () => build.deleteService(f, s)));
-      for (const r of s.servers) {
-        steps.push(netlinkStep('add', serverObject(s, r), () => describeServer(r),
-          build.addServer(f, s, r), () => build.deleteServer(f, s, r)));
-      }
+      steps.push(new IpvsStep('add', f, s, undefined, undefined, build.addService(f, s)));
+      for (const r of s.servers) steps.push(new IpvsStep('add', f, s, r, undefined, build.addServer(f, s, r)));
       continue;
     }
+    if (!options.addOnly && serviceDiffers(cur, s)) steps.push(new IpvsStep('change', f, s, undefined, cur, build.editService(f, s)));
+    const inCurrent = serverFinder(cur.servers);
     if (!options.addOnly) {
-      const changes = serviceChanges(cur, s);
-      if (changes.length) {
-        steps.push(netlinkStep('change', serviceObject(s), () => changes.join(', '), build.editService(f, s), () => build.editService(f, cur)));
+      const inWanted = serverFinder(s.servers);
+      for (const r of cur.servers) {
+        if (!inWanted(r)) steps.push(new IpvsStep('delete', f, cur, r, undefined, build.deleteServer(f, s, r)));
       }
     }
-    const curServers = new Map(cur.servers.map((r) => [serverId(r), r]));
-    const wantServers = new Map(s.servers.map((r) => [serverId(r), r]));
-    if (!options.addOnly) {
-      for (const [rid, r] of curServers) {
-        if (wantServers.has(rid)) continue;
-        steps.push(netlinkStep('delete', serverObject(s, r), undefined,
-          build.deleteServer(f, s, r), () => build.addServer(f, s, r)));
-      }
-    }
-    for (const [rid, r] of wantServers) {
-      const c = curServers.get(rid);
-      if (!c) {
-        steps.push(netlinkStep('add', serverObject(s, r), () => describeServer(r),
-          build.addServer(f, s, r), () => build.deleteServer(f, s, r)));
-      } else if (!options.addOnly) {
-        const changes = serverChanges(c, r);
-        if (changes.length) {
-          steps.push(netlinkStep('change', serverObject(s, r), () => changes.join(', '),
-            build.editServer(f, s, r), () => build.editServer(f, s, c)));
-        }
-      }
+    for (const r of s.servers) {
+      const c = inCurrent(r);
+      if (!c) steps.push(new IpvsStep('add', f, s, r, undefined, build.addServer(f, s, r)));
+      else if (!options.addOnly && serverDiffers(c, r)) steps.push(new IpvsStep('change', f, s, r, c, build.editServer(f, s, r)));
     }
   }
   return steps;

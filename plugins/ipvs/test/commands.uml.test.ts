@@ -249,6 +249,44 @@ test('restore converges to the same table ipvsadm -R builds, applying only the d
   assert.match(table(), /192\.0\.2\.64:80/);
 });
 
+test('restore keeps thresholds a rule leaves out (ipvsadm -S cannot write them), sets those it gives, and undoes exactly', () => {
+  ipvsadm('-C');
+  execFileSync('ipvsadm', ['-R'], { input: RULES });
+  ipvsadm('-e', '-t', '192.0.2.60:80', '-r', '198.51.100.1:80', '-m', '-w', '1', '-x', '100', '-y', '10');
+  ipvsadm('-e', '-t', '192.0.2.61:443', '-r', '198.51.100.3:443', '-g', '-w', '1', '-x', '40');
+  const thresholds = (): string => ipvsadm('-Ln', '--thresholds');
+  const before = thresholds();
+  assert.match(before, /198\.51\.100\.1:80 +100 +10 /);
+  // what save prints has no thresholds: restoring it is a no-op, thresholds included
+  const saved = ha(['ipvs', 'save']).stdout;
+  assert.doesNotMatch(saved, / -x /);
+  const same = ha(['ipvs', 'restore', '--json'], { input: saved });
+  assert.equal(same.code, 0, same.stderr);
+  assert.deepEqual(JSON.parse(same.stdout).changes, []);
+  assert.equal(thresholds(), before);
+  // a weight change keeps the server's thresholds; the other services are not touched
+  const weight = saved.replace('-r 198.51.100.1:80 -m -w 1', '-r 198.51.100.1:80 -m -w 4');
+  const r = ha(['ipvs', 'restore', '--json'], { input: weight });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).changes, [{ op: 'change', object: 'real server 198.51.100.1:80 of 192.0.2.60:80/tcp', detail: 'weight 1 -> 4' }]);
+  assert.equal(thresholds(), before);
+  assert.equal(table(), weight);
+  // given thresholds are compared and set; -x 0 removes them
+  const given = weight.replace('-r 198.51.100.1:80 -m -w 4', '-r 198.51.100.1:80 -m -w 4 -x 50 -y 5').replace('-r 198.51.100.3:443 -g -w 1', '-r 198.51.100.3:443 -g -w 1 -x 0');
+  const g = ha(['ipvs', 'restore', '--json'], { input: given });
+  assert.equal(g.code, 0, g.stderr);
+  assert.deepEqual(JSON.parse(g.stdout).changes.map((c: { detail: string }) => c.detail), ['upper threshold 100 -> 50, lower threshold 10 -> 5', 'upper threshold 40 -> 0']);
+  assert.match(thresholds(), /198\.51\.100\.1:80 +50 +5 /);
+  assert.match(thresholds(), /198\.51\.100\.3:443 +0 +0 /);
+  // deleting a server with thresholds, then failing: the undo puts it back with them
+  ipvsadm('-e', '-t', '192.0.2.61:443', '-r', '198.51.100.3:443', '-g', '-w', '1', '-x', '40');
+  const withThresholds = thresholds();
+  const failing = `${saved.replace('-a -t 192.0.2.61:443 -r 198.51.100.3:443 -g -w 1\n', '')}-A -t 192.0.2.70:80 -s twos\n`;
+  const f = ha(['ipvs', 'restore'], { input: failing });
+  assert.equal(f.code, 1, f.stderr);
+  assert.equal(thresholds(), withThresholds);
+});
+
 test('a kernel failure midway through restore undoes what was applied: the kernel is exactly as before', () => {
   ipvsadm('-C');
   execFileSync('ipvsadm', ['-R'], { input: RULES });

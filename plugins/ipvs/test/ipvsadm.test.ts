@@ -10,7 +10,7 @@ import { DEFAULT_PERSISTENCE_TIMEOUT, Server, Service, Stats } from '../src/mode
 import {
   IpvsOptions, parseFwmark, serverFromOptions, serverKeyFromOptions, serviceFromOptions, serviceKeyFromOptions,
 } from '../src/ipvsadm/options.js';
-import { applyRules, applyRulesText, parseRules } from '../src/ipvsadm/rules.js';
+import { applyRules, applyRulesText, parseRules, thresholdsOmitted } from '../src/ipvsadm/rules.js';
 import {
   compareServiceKeys, formatDaemons, formatList, formatSave, formatTimeouts, largeNumber, sortServices,
 } from '../src/ipvsadm/format.js';
@@ -333,6 +333,62 @@ describe('rules: parsing', () => {
     // the first bad line of either kind is the one reported
     assertUsage(() => applyRulesText([], '-a -t 192.0.2.9:80 -r 198.51.100.1:80 -m -w 1\n-A -t bad\n', 'r'), /^r:1: service 192\.0\.2\.9:80\/tcp does not exist$/, 'missing service first');
     assertUsage(() => applyRulesText([], '-A -t 192.0.2.1:80 -s rr\n-A -t bad\n-a -t 192.0.2.9:80 -r 198.51.100.1:80 -m -w 1\n', 'r'), /^r:2: /, 'syntax first');
+  });
+
+  test('the fast path for -Sn\'s two line shapes makes exactly what the general parser makes, or leaves the line to it', () => {
+    // every line is read after a base table, once through restore's one-pass reader (which takes
+    // the fast path where it can) and once through parseRules + applyRules (general parser only):
+    // same table, or the same error
+    const base = '-A -t 192.0.2.1:80 -s wrr\n-A -u 192.0.2.2:53 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.9:8080 -m -w 1\n';
+    const services = ['192.0.2.1:80', '192.0.2.3:80', '192.0.2.03:80', '192.0.2.1:0', '192.0.2.1:080', '192.0.2.256:80', '0.0.0.0:80', '255.255.255.255:65535', '192.0.2.1:65536', '192.0.2.1', '[2001:db8::1]:80', '192.0.2.2:53'];
+    const lines: string[] = [];
+    for (const p of ['-t', '-u']) {
+      for (const v of services) {
+        for (const sched of ['wrr', 'rr', 'mh', 'twos', 'nope', 'rr ', 'wrr\r']) lines.push(`-A ${p} ${v} -s ${sched}`);
+        for (const r of ['198.51.100.1:8080', '198.51.100.9:8080', '198.51.100.1', '198.51.100.01:80', '0.1.2.3:80', '224.0.0.1:80', '239.255.255.255:80', '240.0.0.1:80', '255.255.255.255:80', '198.51.100.1:0', '198.51.100.1:65536', '[2001:db8::2]:80', '203.0.113.300:80']) {
+          for (const fwd of ['-m', '-g', '-i', '-x']) {
+            for (const w of ['0', '1', '65535', '65536', '007', '-1', 'x', '']) lines.push(`-a ${p} ${v} -r ${r} ${fwd} -w ${w}`);
+          }
+        }
+      }
+    }
+    lines.push('-a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 1 -x 5', '-a  -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 1', '-A -t 192.0.2.7:80 -s rr -p', '-a -t 192.0.2.1:80 -r 198.51.100.1:8080 -w 1 -m');
+    const outcome = (fn: () => Service[]): unknown => {
+      try {
+        return fn();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    let fast = 0;
+    for (const line of lines) {
+      const text = `${base}${line}\n`;
+      const oneStep = outcome(() => applyRulesText([], text, 'r'));
+      assert.deepEqual(oneStep, outcome(() => applyRules([], parseRules(text, 'r'))), line);
+      if (typeof oneStep !== 'string') fast++;
+      if (typeof oneStep !== 'string' && line.startsWith('-a')) {
+        const table = oneStep as Service[];
+        const added = table.flatMap((s) => s.servers).at(-1)!;
+        assert.equal(thresholdsOmitted(added), !/ -[xy] /.test(line), `${line}: thresholds left out`);
+      }
+    }
+    assert.ok(fast > 100, `many lines are valid (${fast})`);
+  });
+
+  test('real servers whose line leaves -x/-y out are marked; -e and lines with -x/-y are not', () => {
+    const table = applyRulesText([], [
+      '-A -t 192.0.2.1:80 -s rr',
+      '-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1',
+      '--add-server --tcp-service 192.0.2.1:80 --real-server 198.51.100.2:80 --masquerading',
+      '-a -t 192.0.2.1:80 -r 198.51.100.3:80 -m -w 1 -x 10',
+      '-a -t 192.0.2.1:80 -r 198.51.100.4:80 -m -w 1 -x 0 -y 0',
+      '-a -t 192.0.2.1:80 -r 198.51.100.5:80 -m -w 1',
+      '-e -t 192.0.2.1:80 -r 198.51.100.5:80 -m -w 2',
+      '-E -t 192.0.2.1:80 -s wrr',
+    ].join('\n'), 'r');
+    assert.deepEqual(table[0]!.servers.map((r) => [r.address, thresholdsOmitted(r)]), [
+      ['198.51.100.1', true], ['198.51.100.2', true], ['198.51.100.3', false], ['198.51.100.4', false], ['198.51.100.5', false],
+    ]);
   });
 
   test('empty input and comment-only input give no commands', () => {

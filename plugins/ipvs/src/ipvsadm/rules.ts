@@ -15,9 +15,9 @@
  * can compute the desired table first and change the kernel only when all of it is valid.
  */
 import { UsageError } from '@ha/lib';
-import { Server, Service, ServiceKey, serverId, serverLabel, serviceId, serviceLabel } from '../model.js';
+import { SCHEDULERS, Server, Service, ServiceKey, indexOfServer, serverLabel, serviceId, serviceLabel } from '../model.js';
 import {
-  IpvsOptions, OPTION_LABELS, OptionName, SERVER_SETTING_OPTIONS, SERVICE_KEY_OPTIONS, SERVICE_SETTING_OPTIONS,
+  IpvsOptions, MAX_WEIGHT, OPTION_LABELS, OptionName, SERVER_SETTING_OPTIONS, SERVICE_KEY_OPTIONS, SERVICE_SETTING_OPTIONS,
   serverFromOptions, serverKeyFromOptions, serviceFromOptions, serviceKeyFromOptions,
 } from './options.js';
 
@@ -33,7 +33,7 @@ export type RuleCommand = RuleBase & (
   | { command: 'add-service'; service: Service }
   | { command: 'edit-service'; service: Service }
   | { command: 'delete-service'; key: ServiceKey }
-  | { command: 'add-server'; key: ServiceKey; server: Server }
+  | { command: 'add-server'; key: ServiceKey; server: Server; thresholdsOmitted?: boolean }
   | { command: 'edit-server'; key: ServiceKey; server: Server }
   | { command: 'delete-server'; key: ServiceKey; server: Pick<Server, 'family' | 'address' | 'port'> }
   | { command: 'clear' }
@@ -233,7 +233,13 @@ function toCommand(p: ParsedLine, source: string, line: number): RuleCommand {
       return { source, line, command: p.command, service: serviceFromOptions(o) };
     case 'delete-service':
       return { source, line, command: p.command, key: serviceKeyFromOptions(o) };
-    case 'add-server':
+    case 'add-server': {
+      const key = serviceKeyFromOptions(o);
+      const server = serverFromOptions(o, key);
+      return o.uThreshold === undefined && o.lThreshold === undefined
+        ? { source, line, command: p.command, key, server, thresholdsOmitted: true }
+        : { source, line, command: p.command, key, server };
+    }
     case 'edit-server': {
       const key = serviceKeyFromOptions(o);
       return { source, line, command: p.command, key, server: serverFromOptions(o, key) };
@@ -247,27 +253,6 @@ function toCommand(p: ParsedLine, source: string, line: number): RuleCommand {
   }
 }
 
-const SERVICE_LINE = /^-A -([tu]) (\S+) -s ([a-z]+)$/;
-const SERVER_LINE = /^-a -([tu]) (\S+) -r (\S+) -([gim]) -w (\d+)$/;
-const FORWARD_OPTION = { g: 'gatewaying', i: 'ipip', m: 'masquerading' } as const;
-
-/** `-A -t ADDR:PORT -s SCHED` and `-a -t ADDR:PORT -r ADDR:PORT -m -w N`, as parseWords() reads them. */
-function canonicalLine(line: string): ParsedLine | undefined {
-  const c = line.charCodeAt(1);
-  if (line.charCodeAt(0) !== 45 /* - */ || (c !== 65 /* A */ && c !== 97 /* a */)) return undefined;
-  if (c === 65) {
-    const m = SERVICE_LINE.exec(line);
-    if (!m) return undefined;
-    return { command: 'add-service', options: { [m[1] === 't' ? 'tcpService' : 'udpService']: m[2]!, scheduler: m[3]! } };
-  }
-  const m = SERVER_LINE.exec(line);
-  if (!m) return undefined;
-  return {
-    command: 'add-server',
-    options: { [m[1] === 't' ? 'tcpService' : 'udpService']: m[2]!, realServer: m[3]!, [FORWARD_OPTION[m[4] as 'g' | 'i' | 'm']]: true, weight: m[5]! },
-  };
-}
-
 /**
  * Parse ipvsadm rules (the output of `ipvsadm -S`, or a hand-written file). Every line is checked
  * before anything is returned; the first bad one is reported as "SOURCE:LINE: problem" (exit 2).
@@ -279,26 +264,23 @@ export function parseRules(text: string, source = 'stdin'): RuleCommand[] {
 }
 
 /** Read the rules line by line, handing each command to `each` as soon as it is read. */
-function eachRule(text: string, source: string, each: (c: RuleCommand) => void): void {
+function eachRule(text: string, source: string, each: (c: RuleCommand) => void, fast?: (line: string) => boolean): void {
   let at = 0;
   for (let n = 1; at < text.length; n++) {
     let end = text.indexOf('\n', at);
     if (end === -1) end = text.length;
     const line = text.slice(at, end);
     at = end + 1;
+    // the two line shapes ipvsadm -Sn writes (a plain service, a real server), when every value
+    // in them is plainly valid, go straight into the table; anything else, including every
+    // mistake, takes the general parser below, which gives the messages
+    if (fast?.(line)) continue;
     let command: RuleCommand;
     try {
-      // the two line shapes ipvsadm -Sn writes most (a service, a real server) skip the general
-      // option parser; they are checked by the same toCommand() as every other line
-      const fast = canonicalLine(line);
-      if (fast) {
-        command = toCommand(fast, source, n);
-      } else {
-        let argv = words(line);
-        if (argv[0] === 'ipvsadm') argv = argv.slice(1);
-        if (argv.length === 0) continue;
-        command = toCommand(parseWords(argv), source, n);
-      }
+      let argv = words(line);
+      if (argv[0] === 'ipvsadm') argv = argv.slice(1);
+      if (argv.length === 0) continue;
+      command = toCommand(parseWords(argv), source, n);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new UsageError(`${source}:${n}: ${message}`);
@@ -307,11 +289,79 @@ function eachRule(text: string, source: string, each: (c: RuleCommand) => void):
   }
 }
 
+/**
+ * Real servers whose rule gave neither -x nor -y. ipvsadm's save format has no thresholds (-S
+ * leaves them out), so such a line says nothing about them: a converging restore keeps the
+ * kernel's thresholds for a server that exists (0 for a new one), and save | restore changes
+ * nothing. An -e line resets them (as ipvsadm -e does), so it counts as giving them.
+ */
+const omitted = new WeakSet<Server>();
+
+/** Did the rule that made this real server leave its thresholds out? */
+export function thresholdsOmitted(r: Server): boolean {
+  return omitted.has(r);
+}
+
+function copyServer(r: Server): Server {
+  const c = { ...r };
+  if (r.tunnel) c.tunnel = { ...r.tunnel };
+  else delete c.tunnel;
+  if (omitted.has(r)) omitted.add(c);
+  return c;
+}
+
 function copyService(s: Service): Service {
-  const c = { ...s, schedFlags: [...s.schedFlags], servers: s.servers.map((r) => ({ ...r, tunnel: r.tunnel ? { ...r.tunnel } : undefined })) } as Service;
-  for (const r of c.servers) if (!r.tunnel) delete r.tunnel;
+  const c = { ...s, schedFlags: [...s.schedFlags], servers: s.servers.map(copyServer) } as Service;
   if (s.persistence) c.persistence = { ...s.persistence };
   return c;
+}
+
+const SCHEDULER_NAMES: ReadonlySet<string> = new Set(SCHEDULERS);
+
+/**
+ * An IPv4 address written as inet_ntop writes it (no leading zeros, each part at most 255) from
+ * `from` up to `to`; its 32-bit value, or -1 if it is anything else.
+ */
+function plainIpv4(line: string, from: number, to: number): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // leading zero
+      part = part * 10 + c - 48;
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
+}
+
+/** Digits without a leading zero from `from` up to `to`, at most `max`; -1 otherwise. */
+function plainNumber(line: string, from: number, to: number, max: number): number {
+  if (to <= from || to - from > 10 || (line.charCodeAt(from) === 48 && to - from > 1)) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + c - 48;
+  }
+  return n <= max ? n : -1;
+}
+
+/** "-A -t " / "-a -u " and the like: the protocol of a rule's service, or undefined. */
+function ruleStart(line: string, command: number): 'tcp' | 'udp' | undefined {
+  if (line.charCodeAt(0) !== 45 || line.charCodeAt(1) !== command || line.charCodeAt(2) !== 32 || line.charCodeAt(3) !== 45 || line.charCodeAt(5) !== 32) return undefined;
+  const p = line.charCodeAt(4);
+  return p === 116 /* t */ ? 'tcp' : p === 117 /* u */ ? 'udp' : undefined;
 }
 
 /**
@@ -331,7 +381,7 @@ export function applyRules(base: Service[], cmds: RuleCommand[]): Service[] {
  */
 export function applyRulesText(base: Service[], text: string, source = 'stdin'): Service[] {
   const table = new RuleTable(base);
-  eachRule(text, source, (c) => table.apply(c));
+  eachRule(text, source, (c) => table.apply(c), (line) => table.fastLine(line));
   return table.services();
 }
 
@@ -350,6 +400,66 @@ class RuleTable {
     const s = this.table.get(serviceId(k));
     if (!s) throw new UsageError(`${c.source}:${c.line}: service ${serviceLabel(k)} does not exist`);
     return s;
+  }
+
+  /**
+   * `-A -t|-u ADDRESS:PORT -s SCHEDULER` and `-a -t|-u ADDRESS:PORT -r ADDRESS:PORT -g|-i|-m -w
+   * WEIGHT` with IPv4 addresses, the lines ipvsadm -Sn writes for plain services and their real
+   * servers, applied without the general parser: true when the line was one of them and every
+   * value in it is valid (what serviceFromOptions()/serverFromOptions() would make of it, checked
+   * by a unit test). False for anything else, mistakes included, which the general parser then
+   * reads and reports.
+   */
+  fastLine(line: string): boolean {
+    const isService = line.charCodeAt(1) === 65; /* A */
+    const protocol = ruleStart(line, isService ? 65 : 97 /* a */);
+    if (!protocol) return false;
+    const svcEnd = line.indexOf(' ', 6);
+    if (svcEnd === -1) return false;
+    const colon = line.lastIndexOf(':', svcEnd);
+    if (colon < 6 || plainIpv4(line, 6, colon) < 0) return false;
+    const port = plainNumber(line, colon + 1, svcEnd, 65535);
+    // port 0 needs persistence, which these lines do not have: the general parser says so
+    if (port <= 0) return false;
+    const id = `${protocol}:ipv4:${line.slice(6, svcEnd)}`;
+    const table = this.table;
+    if (isService) {
+      // " -s NAME" and nothing more
+      if (!line.startsWith(' -s ', svcEnd)) return false;
+      const scheduler = line.slice(svcEnd + 4);
+      if (!SCHEDULER_NAMES.has(scheduler) || table.has(id)) return false;
+      table.set(id, { family: 'ipv4', protocol, address: line.slice(6, colon), port, scheduler, schedFlags: [], onePacket: false, servers: [] });
+      return true;
+    }
+    const s = table.get(id);
+    if (!s || !line.startsWith(' -r ', svcEnd)) return false;
+    const rFrom = svcEnd + 4;
+    const rEnd = line.indexOf(' ', rFrom);
+    if (rEnd === -1) return false;
+    const rColon = line.lastIndexOf(':', rEnd);
+    if (rColon < rFrom) return false;
+    const ip = plainIpv4(line, rFrom, rColon);
+    const first = ip >>> 24;
+    // not unicast (0.0.0.0/8, multicast, broadcast): the general parser explains
+    if (ip < 0 || first === 0 || (first >= 224 && first <= 239) || ip === 0xffffffff) return false;
+    let rPort = plainNumber(line, rColon + 1, rEnd, 65535);
+    if (rPort < 0) return false;
+    // " -m -w N", " -g -w N", " -i -w N"
+    if (line.charCodeAt(rEnd + 1) !== 45 || line.charCodeAt(rEnd + 3) !== 32 || !line.startsWith(' -w ', rEnd + 3)) return false;
+    const f = line.charCodeAt(rEnd + 2);
+    const forward = f === 109 /* m */ ? 'masq' : f === 103 /* g */ ? 'droute' : f === 105 /* i */ ? 'tunnel' : undefined;
+    if (!forward) return false;
+    const weight = plainNumber(line, rEnd + 7, line.length, MAX_WEIGHT);
+    if (weight < 0) return false;
+    // direct routing and tunnelling keep the packet's port: the service's
+    if (forward !== 'masq') rPort = s.port as number;
+    const address = line.slice(rFrom, rColon);
+    if (indexOfServer(s.servers, { family: 'ipv4', address, port: rPort }) !== -1) return false;
+    const r: Server = { family: 'ipv4', address, port: rPort, forward, weight, upperThreshold: 0, lowerThreshold: 0 };
+    if (forward === 'tunnel') r.tunnel = { type: 'ipip', checksum: 'nocsum' };
+    omitted.add(r);
+    s.servers.push(r);
+    return true;
   }
 
   apply(c: RuleCommand): void {
@@ -373,21 +483,21 @@ class RuleTable {
         break;
       case 'add-server': {
         const s = this.need(c, c.key);
-        const id = serverId(c.server);
-        if (s.servers.some((r) => serverId(r) === id)) {
+        if (indexOfServer(s.servers, c.server) !== -1) {
           throw new UsageError(`${c.source}:${c.line}: real server ${serverLabel(c.server)} of service ${serviceLabel(c.key)} already exists`);
         }
-        s.servers.push({ ...c.server, ...(c.server.tunnel ? { tunnel: { ...c.server.tunnel } } : {}) });
+        const r = copyServer(c.server);
+        if (c.thresholdsOmitted) omitted.add(r);
+        s.servers.push(r);
         break;
       }
       case 'edit-server':
       case 'delete-server': {
         const s = this.need(c, c.key);
-        const id = serverId(c.server);
-        const i = s.servers.findIndex((r) => serverId(r) === id);
+        const i = indexOfServer(s.servers, c.server);
         if (i === -1) throw new UsageError(`${c.source}:${c.line}: real server ${serverLabel(c.server)} of service ${serviceLabel(c.key)} does not exist`);
         if (c.command === 'delete-server') s.servers.splice(i, 1);
-        else s.servers[i] = { ...c.server, ...(c.server.tunnel ? { tunnel: { ...c.server.tunnel } } : {}) };
+        else s.servers[i] = copyServer(c.server);
         break;
       }
     }

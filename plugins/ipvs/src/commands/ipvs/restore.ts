@@ -7,7 +7,7 @@ import { IpvsCommand } from '../../base.js';
 import { applyRules, applyRulesText, parseRules } from '../../ipvsadm/rules.js';
 import { listServices } from '../../kernel.js';
 import { Service, checkService, serviceLabel } from '../../model.js';
-import { planServices } from '../../plan.js';
+import { planServices, settleRules } from '../../plan.js';
 
 /** Above this many applied changes, the human output is a summary. */
 const LIST_AT_MOST = 100;
@@ -26,7 +26,9 @@ export default class IpvsRestore extends IpvsCommand<RestoreResult> {
   static override summary = "Make the IPVS table match rules in ipvsadm's save format (ipvsadm -R).";
   static override description = `Reads ipvsadm rules (what ha ipvs save or ipvsadm -S print: -A and -a lines, an optional leading "ipvsadm", # comments) from a file or standard input.
 
-Unlike ipvsadm -R, restore converges: the input is the whole desired table, and only the difference is applied, so services and servers that do not change keep their connections. Every line is checked before anything changes: one bad line rejects the whole input (exit 2). If the kernel refuses a change midway, the changes already made are undone (exit 1). --dry-run prints the plan. After a restore of more than ${LIST_AT_MOST} changes, the output sums them up by kind (--json lists each one). --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.`;
+Unlike ipvsadm -R, restore converges: the input is the whole desired table, and only the difference is applied, so services and servers that do not change keep their connections. Every line is checked before anything changes: one bad line rejects the whole input (exit 2). If the kernel refuses a change midway, the changes already made are undone (exit 1). --dry-run prints the plan.
+
+ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a real server line (-a) without -x or -y keeps the thresholds the kernel has for that server (none for a new one), and restoring what save printed changes nothing; give -x/-y to set them (-x 0 removes them). ha save keeps thresholds in the state file. After a restore of more than ${LIST_AT_MOST} changes, the output sums them up by kind (--json lists each one). --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.`;
 
   static override examples = [
     { description: 'Restore from a file.', command: '<%= config.bin %> ipvs restore /etc/ipvs.rules' },
@@ -61,7 +63,10 @@ Unlike ipvsadm -R, restore converges: the input is the whole desired table, and 
       desired = applyRules(structuredClone(current), commands);
     } else {
       desired = applyRulesText([], text, source);
-      current = await listServices({ stats: false });
+      // the real servers from one read of the kernel's text table; settleRules() reads in full
+      // the services whose real servers the plan needs every attribute of
+      current = await listServices({ detail: 'basic' });
+      await settleRules(desired, current);
     }
     for (const s of desired) {
       const problem = checkService(s)[0];
