@@ -23,6 +23,19 @@ export function canonicalAddress(text: string): { family: Family; address: strin
   return p ? { family: p.family, address: formatAddress(p.bytes) } : undefined;
 }
 
+const v4Texts = new Map<number, string>();
+
+/** The dotted quad of an IPv4 address given as an unsigned 32-bit number (a table repeats its addresses: cached). */
+export function ipv4Text(n: number): string {
+  let t = v4Texts.get(n);
+  if (t === undefined) {
+    t = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    if (v4Texts.size >= 65_536) v4Texts.clear();
+    v4Texts.set(n, t);
+  }
+  return t;
+}
+
 /** inet_ntop text of address bytes (the shared library's formatter). */
 export const formatAddress = (bytes: Uint8Array): string => formatIp(bytes);
 
@@ -45,7 +58,7 @@ export function toInetAddr(address: string): Buffer {
 }
 
 /** An IPv4 dotted quad as an unsigned 32-bit number, or -1 for anything else. */
-function v4Number(text: string): number {
+export function v4Number(text: string): number {
   let n = 0;
   let part = -1;
   let dots = 0;

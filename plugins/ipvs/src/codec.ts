@@ -3,7 +3,7 @@
  * the conversion between their decoded form and the model.
  */
 import { NLA_HDRLEN, NLA_TYPE_MASK, NetlinkCodecError, align4, attrCodec, type Decoded } from '@ha/lib/netlink';
-import { fromInetAddr, parseAddress, toInetAddr } from './addr.js';
+import { fromInetAddr, ipv4Text, parseAddress, toInetAddr } from './addr.js';
 import {
   Family, Forward, Protocol, SchedFlag, Server, Service, ServiceKey, Stats, SyncDaemon, TunnelChecksum, TunnelType,
   defaultNetmask, isFwmark, schedFlagBit, schedFlagNames,
@@ -202,8 +202,8 @@ export function decodeService(a: SvcAttrs): Service {
     };
   const scheduler = a.schedName ?? '';
   let netmask: string | number = defaultNetmask(family);
-  if (a.netmask && a.netmask.length >= 4) {
-    netmask = family === 'ipv6' ? a.netmask.readUInt32LE(0) : fromInetAddr(Buffer.concat([a.netmask.subarray(0, 4), Buffer.alloc(12)]), 'ipv4');
+  if (flags & SVC_F_PERSISTENT && a.netmask && a.netmask.length >= 4) {
+    netmask = family === 'ipv6' ? a.netmask.readUInt32LE(0) : ipv4Text(a.netmask.readUInt32BE(0));
   }
   const svc: Service = {
     ...key,
@@ -223,15 +223,78 @@ export function decodeService(a: SvcAttrs): Service {
  * The service in a service dump reply (the genl payload after its header), read in place: the
  * generic decoder copies every binary attribute and makes an object per attribute, which for a
  * dump of 10,000 services was most of a listing's time. Counters are skipped. Same result as
- * decodeService(cmdServiceNoStats.decode(attrs).service).
+ * decodeService(cmdServiceNoStats.decode(attrs).service) (a unit test compares them).
  */
 export function decodeServiceReply(attrs: Buffer): Service | undefined {
   for (let off = 0; off + NLA_HDRLEN <= attrs.length;) {
     const len = attrLength(attrs, off);
-    if ((attrs.readUInt16LE(off + 2) & NLA_TYPE_MASK) === 1) return decodeService(readServiceAttrs(attrs.subarray(off + NLA_HDRLEN, off + len)));
+    if ((attrs.readUInt16LE(off + 2) & NLA_TYPE_MASK) === 1) return serviceInPlace(attrs, off + NLA_HDRLEN, off + len);
     off += align4(len);
   }
   return undefined;
+}
+
+function serviceInPlace(b: Buffer, from: number, to: number): Service {
+  let af = 0;
+  let protocol = 0;
+  let addr = -1;
+  let addrLen = 0;
+  let port = 0;
+  let fwmark = 0;
+  let scheduler = '';
+  let flags = 0;
+  let timeout = 0;
+  let netmask = -1;
+  let netmaskLen = 0;
+  let pe: string | undefined;
+  const need = (n: number, have: number, what: string): void => {
+    if (have < n) throw new NetlinkCodecError(`attribute ${what}: ${have} bytes, expected ${n}`);
+  };
+  const text = (p: number, end: number): string => {
+    const nul = b.indexOf(0, p);
+    return b.toString('utf8', p, nul === -1 || nul > end ? end : nul);
+  };
+  for (let off = from; off + NLA_HDRLEN <= to;) {
+    const len = b.readUInt16LE(off);
+    if (len < NLA_HDRLEN || off + len > to) {
+      throw new NetlinkCodecError(`malformed netlink attribute at offset ${off - from}: length ${len}, ${to - off} bytes left`);
+    }
+    const p = off + NLA_HDRLEN;
+    const n = len - NLA_HDRLEN;
+    switch (b.readUInt16LE(off + 2) & NLA_TYPE_MASK) {
+      case 1: need(2, n, 'af'); af = b.readUInt16LE(p); break;
+      case 2: need(2, n, 'protocol'); protocol = b.readUInt16LE(p); break;
+      case 3: addr = p; addrLen = n; break;
+      case 4: need(2, n, 'port'); port = b.readUInt16BE(p); break;
+      case 5: need(4, n, 'fwmark'); fwmark = b.readUInt32LE(p); break;
+      case 6: scheduler = text(p, p + n); break;
+      case 7: if (n >= 4) flags = b.readUInt32LE(p); break;
+      case 8: need(4, n, 'timeout'); timeout = b.readUInt32LE(p); break;
+      case 9: netmask = p; netmaskLen = n; break;
+      case 11: pe = text(p, p + n); break;
+      default: break;
+    }
+    off += align4(len);
+  }
+  const family = familyOf(af);
+  let svc: Service;
+  const schedFlags = (flags >> SVC_F_SCHED_SHIFT) & 0x7 ? schedFlagNames((flags >> SVC_F_SCHED_SHIFT) & 0x7, scheduler) : [];
+  const onePacket = (flags & SVC_F_ONEPACKET) !== 0;
+  if (fwmark) {
+    svc = { family, fwmark, scheduler, schedFlags, onePacket, servers: [] };
+  } else {
+    let address: string;
+    if (family === 'ipv4' && addrLen >= 4) address = ipv4Text(b.readUInt32BE(addr));
+    else address = fromInetAddr(addr === -1 ? Buffer.alloc(16) : Buffer.from(b.subarray(addr, addr + addrLen)), family);
+    svc = { family, protocol: PROTO_NAME[protocol] ?? 'tcp', address, port, scheduler, schedFlags, onePacket, servers: [] };
+  }
+  if (flags & SVC_F_PERSISTENT) {
+    let mask: string | number = defaultNetmask(family);
+    if (netmaskLen >= 4) mask = family === 'ipv6' ? b.readUInt32LE(netmask) : ipv4Text(b.readUInt32BE(netmask));
+    svc.persistence = { timeout, netmask: mask };
+  }
+  if (pe) svc.pe = pe;
+  return svc;
 }
 
 function attrLength(b: Buffer, off: number): number {
@@ -240,37 +303,6 @@ function attrLength(b: Buffer, off: number): number {
     throw new NetlinkCodecError(`malformed netlink attribute at offset ${off}: length ${len}, ${b.length - off} bytes left`);
   }
   return len;
-}
-
-function readServiceAttrs(b: Buffer): SvcAttrs {
-  const a: SvcAttrs = {};
-  const need = (n: number, have: number, what: string): void => {
-    if (have < n) throw new NetlinkCodecError(`attribute ${what}: ${have} bytes, expected ${n}`);
-  };
-  const text = (p: number, end: number): string => {
-    const nul = b.indexOf(0, p);
-    return b.toString('utf8', p, nul === -1 || nul > end ? end : nul);
-  };
-  for (let off = 0; off + NLA_HDRLEN <= b.length;) {
-    const len = attrLength(b, off);
-    const p = off + NLA_HDRLEN;
-    const n = len - NLA_HDRLEN;
-    switch (b.readUInt16LE(off + 2) & NLA_TYPE_MASK) {
-      case 1: need(2, n, 'af'); a.af = b.readUInt16LE(p); break;
-      case 2: need(2, n, 'protocol'); a.protocol = b.readUInt16LE(p); break;
-      case 3: a.addr = b.subarray(p, p + n); break;
-      case 4: need(2, n, 'port'); a.port = b.readUInt16BE(p); break;
-      case 5: need(4, n, 'fwmark'); a.fwmark = b.readUInt32LE(p); break;
-      case 6: a.schedName = text(p, p + n); break;
-      case 7: a.flags = b.subarray(p, p + n); break;
-      case 8: need(4, n, 'timeout'); a.timeout = b.readUInt32LE(p); break;
-      case 9: a.netmask = b.subarray(p, p + n); break;
-      case 11: a.peName = text(p, p + n); break;
-      default: break;
-    }
-    off += align4(len);
-  }
-  return a;
 }
 
 export function serverAttrs(r: Server): DestAttrs {

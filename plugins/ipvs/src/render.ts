@@ -2,7 +2,7 @@
  * Human output of services and real servers: one aligned table, a service row followed by its
  * real servers' rows. Numbers are exact (no K/M suffixes) here; `--format ipvsadm` has ipvsadm's.
  */
-import { table, type Cell } from '@ha/lib';
+import { cellText, columnTable } from '@ha/lib';
 import { sortServices } from './ipvsadm/format.js';
 import { Server, Service, Stats, serverLabel, serviceLabel } from './model.js';
 
@@ -23,7 +23,6 @@ export function serviceFlagsText(s: Service): string {
   return parts.join(' ');
 }
 
-const statCells = (st: Stats | undefined, keys: Array<keyof Stats>): Cell[] => keys.map((k) => (st ? st[k] : undefined));
 const STATS: Array<keyof Stats> = ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'];
 const RATE: Array<keyof Stats> = ['cps', 'inpps', 'outpps', 'inbps', 'outbps'];
 
@@ -41,25 +40,41 @@ export function renderServices(services: Service[], cols: ListColumns = {}, sort
   if (cols.tunInfo) head.push('TUNNEL');
   if (cols.stats) head.push('CONNS', 'INPKTS', 'OUTPKTS', 'INBYTES', 'OUTBYTES');
   if (cols.rate) head.push('CPS', 'INPPS', 'OUTPPS', 'INBPS', 'OUTBPS');
-  const rows: Cell[][] = [];
+  // column by column: 60,000 rows make a few arrays, not 60,000
+  const columns: string[][] = head.map(() => []);
+  const stats = (at: number, st: Stats | undefined): number => {
+    for (const keys of [cols.stats ? STATS : undefined, cols.rate ? RATE : undefined]) {
+      if (!keys) continue;
+      for (const k of keys) columns[at++]!.push(cellText(st ? st[k] : undefined));
+    }
+    return at;
+  };
   // numeric order by address and port, whatever order the kernel returned
   for (const s of sorted ? services : sortServices(services)) {
-    const row: Cell[] = [serviceLabel(s), s.scheduler, serviceFlagsText(s), '', '', '', '', ''];
-    if (cols.thresholds) row.push('', '');
-    if (cols.persistentConn) row.push('');
-    if (cols.tunInfo) row.push('');
-    if (cols.stats) row.push(...statCells(s.stats, STATS));
-    if (cols.rate) row.push(...statCells(s.stats, RATE));
-    rows.push(row);
+    columns[0]!.push(serviceLabel(s));
+    columns[1]!.push(s.scheduler);
+    columns[2]!.push(serviceFlagsText(s));
+    let at = 3;
+    for (; at < 8; at++) columns[at]!.push('');
+    if (cols.thresholds) { columns[at++]!.push(''); columns[at++]!.push(''); }
+    if (cols.persistentConn) columns[at++]!.push('');
+    if (cols.tunInfo) columns[at++]!.push('');
+    stats(at, s.stats);
     for (const r of s.servers) {
-      const sr: Cell[] = ['', '', '', `-> ${serverLabel(r)}`, r.forward, r.weight, r.activeConns, r.inactiveConns];
-      if (cols.thresholds) sr.push(r.upperThreshold, r.lowerThreshold);
-      if (cols.persistentConn) sr.push(r.persistentConns);
-      if (cols.tunInfo) sr.push(tunnelText(r));
-      if (cols.stats) sr.push(...statCells(r.stats, STATS));
-      if (cols.rate) sr.push(...statCells(r.stats, RATE));
-      rows.push(sr);
+      columns[0]!.push('');
+      columns[1]!.push('');
+      columns[2]!.push('');
+      columns[3]!.push(`-> ${serverLabel(r)}`);
+      columns[4]!.push(r.forward);
+      columns[5]!.push(String(r.weight));
+      columns[6]!.push(cellText(r.activeConns));
+      columns[7]!.push(cellText(r.inactiveConns));
+      at = 8;
+      if (cols.thresholds) { columns[at++]!.push(String(r.upperThreshold)); columns[at++]!.push(String(r.lowerThreshold)); }
+      if (cols.persistentConn) columns[at++]!.push(cellText(r.persistentConns));
+      if (cols.tunInfo) columns[at++]!.push(tunnelText(r));
+      stats(at, r.stats);
     }
   }
-  return table(head, rows);
+  return columnTable(head, columns);
 }

@@ -26,7 +26,7 @@
  *   (libipvs ipvs_dests_parse_cb calls ipvs_parse_stats on IPVS_DEST_ATTR_STATS64), so every
  *   counter but the byte counts wraps at 2^32; we print the real value.
  */
-import { compareAddress } from '../addr.js';
+import { compareAddress, v4Number } from '../addr.js';
 import {
   Forward, Server, Service, ServiceKey, Stats, SyncDaemon, Timeouts, hostPort, isFwmark, schedFlagBit, schedFlagNames,
 } from '../model.js';
@@ -72,9 +72,41 @@ export function compareServers(a: Pick<Server, 'address' | 'port'>, b: Pick<Serv
   return compareAddress(a.address, b.address) || a.port - b.port;
 }
 
-/** The services in ipvsadm's order, each with its real servers in order (copies; input untouched). */
+/**
+ * The services in ipvsadm's order, each with its real servers in order (copies; input untouched).
+ * IPv4 services are sorted by a number made once per service rather than by comparing texts, and
+ * real servers that are already in order are not sorted again: a listing sorts 10,000 services.
+ */
 export function sortServices(services: readonly Service[]): Service[] {
-  return [...services].sort(compareServiceKeys).map((s) => ({ ...s, servers: [...s.servers].sort(compareServers) }));
+  const v4: Array<{ n: number; s: Service }> = [];
+  const rest: Service[] = [];
+  for (const s of services) {
+    const n = !isFwmark(s) && s.family === 'ipv4' ? v4Number(s.address) : -1;
+    // protocol, address, port in one exact number (2 + 32 + 16 bits)
+    if (n >= 0 && !isFwmark(s)) v4.push({ n: (PROTO_RANK[s.protocol] * 2 ** 32 + n) * 65536 + s.port, s });
+    else rest.push(s);
+  }
+  v4.sort((a, b) => a.n - b.n);
+  rest.sort(compareServiceKeys);
+  // every address service sorts before every fwmark one; IPv4 before IPv6
+  const out: Service[] = [];
+  let i = 0;
+  const push = (s: Service): void => {
+    out.push({ ...s, servers: inOrder(s.servers) ? [...s.servers] : [...s.servers].sort(compareServers) });
+  };
+  for (const s of rest) {
+    while (i < v4.length && compareServiceKeys(v4[i]!.s, s) <= 0) push(v4[i++]!.s);
+    push(s);
+  }
+  while (i < v4.length) push(v4[i++]!.s);
+  return out;
+}
+
+const PROTO_RANK = { tcp: 0, udp: 1, sctp: 2 } as const;
+
+function inOrder(servers: readonly Server[]): boolean {
+  for (let i = 1; i < servers.length; i++) if (compareServers(servers[i - 1]!, servers[i]!) > 0) return false;
+  return true;
 }
 
 // ---- pieces ----

@@ -20,7 +20,8 @@ export default class IpvsInfo extends IpvsCommand<InfoResult> {
 
   protected async exec(): Promise<InfoResult> {
     await this.parse(IpvsInfo);
-    const [i, f, services] = [await info(), await family(), await listServices()];
+    // counting needs no thresholds or counters: the kernel's text table has the real servers
+    const [i, f, services] = [await info(), await family(), await listServices({ detail: 'basic' })];
     return { version: i.version, connTabSize: i.connTabSize, services: services.length, servers: services.reduce((n, s) => n + s.servers.length, 0), familyId: f.id };
   }
 

@@ -1,0 +1,60 @@
+/**
+ * Host unit tests of the people's table (ha ipvs list): its exact text, and the column-built
+ * table equal to the row-built one for every column option.
+ */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { table } from '@ha/lib';
+import type { Service } from '../src/model.js';
+import { renderServices, serviceFlagsText } from '../src/render.js';
+import { sortServices } from '../src/ipvsadm/format.js';
+
+const stats = (n: bigint) => ({ conns: n, inpkts: n * 2n, outpkts: n * 3n, inbytes: n * 400n, outbytes: 18446744073709551615n, cps: 1n, inpps: 2n, outpps: 3n, inbps: 4n, outbps: 5n });
+const services = [
+  {
+    family: 'ipv4', protocol: 'tcp', address: '192.0.2.10', port: 80, scheduler: 'wrr', schedFlags: [], onePacket: false, stats: stats(7n),
+    servers: [
+      { family: 'ipv4', address: '198.51.100.2', port: 8080, forward: 'masq', weight: 3, upperThreshold: 100, lowerThreshold: 10, activeConns: 1, inactiveConns: 20, persistentConns: 0, stats: stats(1n) },
+      { family: 'ipv4', address: '198.51.100.10', port: 80, forward: 'tunnel', weight: 0, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gue', port: 6080, checksum: 'csum' } },
+    ],
+  },
+  { family: 'ipv6', fwmark: 4, scheduler: 'sh', schedFlags: ['sh-port'], onePacket: true, persistence: { timeout: 60, netmask: 64 }, pe: 'sip', servers: [] },
+  { family: 'ipv4', protocol: 'udp', address: '192.0.2.9', port: 53, scheduler: 'rr', schedFlags: [], onePacket: false, servers: [] },
+] as Service[];
+
+test('the table: services in numeric order, each followed by its real servers', () => {
+  assert.equal(renderServices(services), [
+    'SERVICE            SCHEDULER  FLAGS                                     REAL SERVER           FORWARD  WEIGHT  ACTIVE  INACTIVE',
+    '192.0.2.10:80/tcp  wrr',
+    '                                                                        -> 198.51.100.2:8080  masq     3       1       20',
+    '                                                                        -> 198.51.100.10:80   tunnel   0       -       -',
+    '192.0.2.9:53/udp   rr',
+    'fwmark 4/ipv6      sh         persistent 60 mask 64 pe sip ops sh-port',
+  ].join('\n'));
+  assert.equal(renderServices([]), 'No virtual services.');
+});
+
+test('built column by column, the table is what the row-built table() gives, for every column option', () => {
+  for (const cols of [{}, { thresholds: true }, { persistentConn: true }, { tunInfo: true }, { stats: true }, { rate: true }, { thresholds: true, persistentConn: true, tunInfo: true, stats: true, rate: true }]) {
+    const head = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
+    const extra: string[] = [];
+    if (cols.thresholds) extra.push('UPPER', 'LOWER');
+    if (cols.persistentConn) extra.push('PERSISTENT');
+    if (cols.tunInfo) extra.push('TUNNEL');
+    const st = cols.stats ? ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'] as const : [];
+    const rt = cols.rate ? ['cps', 'inpps', 'outpps', 'inbps', 'outbps'] as const : [];
+    const rows: unknown[][] = [];
+    for (const s of sortServices(services)) {
+      rows.push([s.fwmark ? `fwmark ${s.fwmark}/ipv6` : `${s.address}:${s.port}/${s.protocol}`, s.scheduler, serviceFlagsText(s), '', '', '', '', '',
+        ...extra.map(() => ''), ...st.map((k) => s.stats?.[k]), ...rt.map((k) => s.stats?.[k])]);
+      for (const r of s.servers) {
+        const tun = r.tunnel ? `${r.tunnel.type} port ${r.tunnel.port} ${r.tunnel.checksum}` : '';
+        const more = { UPPER: r.upperThreshold, LOWER: r.lowerThreshold, PERSISTENT: r.persistentConns, TUNNEL: tun } as Record<string, unknown>;
+        rows.push(['', '', '', `-> ${r.address}:${r.port}`, r.forward, r.weight, r.activeConns, r.inactiveConns,
+          ...extra.map((h) => more[h]), ...st.map((k) => r.stats?.[k]), ...rt.map((k) => r.stats?.[k])]);
+      }
+    }
+    const names = [...head, ...extra, ...st.map((k) => k.toUpperCase()), ...rt.map((k) => k.toUpperCase())];
+    assert.equal(renderServices(services, cols), table(names, rows as never), JSON.stringify(cols));
+  }
+});
