@@ -3,7 +3,8 @@
  * every command must carry.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, ha, oneLine } from '@ha/lib/testing';
@@ -103,4 +104,33 @@ test('piped standard input is never taken as a command argument', () => {
   const r = ha(['state', 'validate', '--state', '/nonexistent/state.json'], { input: '/etc/hostname\n' });
   assert.equal(r.code, 2);
   assert.equal(oneLine(r.stderr), 'ha: state file /nonexistent/state.json does not exist');
+});
+
+test('start-up uses the bundled @oclif/core: the same answers with and without it, dozens of modules fewer', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-bundle-'));
+  try {
+    // a preload that reports, at exit, which @oclif/core files were loaded from node_modules
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(probe, `process.on('exit', () => {
+      const Module = require('node:module');
+      const loaded = Object.keys(Module._cache).filter((f) => f.includes('/@oclif/core/lib/') && Object.getOwnPropertyDescriptor(Module._cache, f).value !== undefined);
+      require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'loaded.json'))}, JSON.stringify(loaded));
+    });\n`);
+    const loadedWith = (env: Record<string, string>): string[] => {
+      const r = ha(['--version'], { env: { ...env, NODE_OPTIONS: `--require ${probe}` } });
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(readFileSync(join(dir, 'loaded.json'), 'utf8')) as string[];
+    };
+    const plain = loadedWith({ HA_NO_BUNDLE: '1' });
+    const bundled = loadedWith({});
+    assert.ok(plain.length > 40, `without the bundle @oclif/core is its modules (${plain.length})`);
+    assert.deepEqual(bundled, [], 'with the bundle no @oclif/core module is read from node_modules');
+    for (const args of [['--version'], ['ipvs', 'list', '--help'], ['sav'], ['save', '--bogus'], ['state', 'schema']]) {
+      const a = ha(args);
+      const b = ha(args, { env: { HA_NO_BUNDLE: '1' } });
+      assert.deepEqual([a.code, a.stdout, a.stderr], [b.code, b.stdout, b.stderr], args.join(' '));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -148,14 +148,15 @@ function serverDiffers(from: Server, to: Server): boolean {
   return (from.forward === 'tunnel' || to.forward === 'tunnel') && tunnelText(from) !== tunnelText(to);
 }
 
+/** A real server (by family, address and port) in a list, or undefined. */
+function findServer(servers: readonly Server[], k: Server): Server | undefined {
+  const i = indexOfServer(servers, k);
+  return i === -1 ? undefined : servers[i];
+}
+
 /** Finds real servers in a list: by scanning a short list, through a map for a long one. */
 function serverFinder(servers: readonly Server[]): (k: Server) => Server | undefined {
-  if (servers.length <= 16) {
-    return (k) => {
-      const i = indexOfServer(servers, k);
-      return i === -1 ? undefined : servers[i];
-    };
-  }
+  if (servers.length <= 16) return (k) => findServer(servers, k);
   const byId = new Map(servers.map((r) => [serverId(r), r]));
   return (k) => byId.get(serverId(k));
 }
@@ -173,35 +174,45 @@ export async function settleRules(desired: Service[], current: Service[]): Promi
   const now = new Map<string, Service>();
   for (const s of current) now.set(serviceId(s), s);
   const kept = new Set<Service>();
+  const pairs: Array<[Service, Service]> = [];
   const need: Service[] = [];
   for (const s of desired) {
     const cur = now.get(serviceId(s));
     if (!cur) continue;
     kept.add(cur);
-    if (!serversAreBasic(cur)) continue;
-    const inCurrent = serverFinder(cur.servers);
-    const inWanted = serverFinder(s.servers);
-    const full = s.servers.some((r) => {
-      const c = inCurrent(r);
-      return c !== undefined && (!thresholdsOmitted(r) || c.forward !== r.forward || c.weight !== r.weight || r.forward === 'tunnel');
-    }) || cur.servers.some((c) => !inWanted(c));
-    if (full) need.push(cur);
+    pairs.push([s, cur]);
+    if (serversAreBasic(cur) && needsDetail(s.servers, cur.servers)) need.push(cur);
   }
   for (const cur of current) if (!kept.has(cur) && serversAreBasic(cur)) need.push(cur);
   await fillServers(need);
-  for (const s of desired) {
-    const cur = now.get(serviceId(s));
-    if (!cur) continue;
-    const inCurrent = serverFinder(cur.servers);
+  // what the rules left out is what the kernel has
+  for (const [s, cur] of pairs) {
     for (const r of s.servers) {
       if (!thresholdsOmitted(r)) continue;
-      const c = inCurrent(r);
+      const c = findServer(cur.servers, r);
       if (c) {
         r.upperThreshold = c.upperThreshold;
         r.lowerThreshold = c.lowerThreshold;
       }
     }
   }
+}
+
+/**
+ * Does the plan need the kernel's every attribute of these real servers (`current` from the text
+ * table)? Yes when one of them changes, goes, or has thresholds in its rule.
+ */
+function needsDetail(wanted: readonly Server[], current: readonly Server[]): boolean {
+  let matched = 0;
+  const find = current.length > 16 ? serverFinder(current) : (k: Server): Server | undefined => findServer(current, k);
+  for (const r of wanted) {
+    const c = find(r);
+    if (!c) continue;
+    matched++;
+    if (!thresholdsOmitted(r) || c.forward !== r.forward || c.weight !== r.weight) return true;
+  }
+  // a real server of the kernel's that the rules do not have is deleted
+  return matched !== current.length;
 }
 
 /** The steps that turn `current` into `desired`. */

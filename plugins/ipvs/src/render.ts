@@ -31,9 +31,16 @@ function tunnelText(r: Server): string {
   return `${r.tunnel.type}${r.tunnel.port ? ` port ${r.tunnel.port}` : ''}${r.tunnel.type !== 'ipip' ? ` ${r.tunnel.checksum}` : ''}`;
 }
 
-/** `sorted`: the services and their servers are already in sortServices() order. */
-export function renderServices(services: Service[], cols: ListColumns = {}, sorted = false): string {
-  if (services.length === 0) return 'No virtual services.';
+/**
+ * `sorted`: the services and their servers are already in sortServices() order. With `out`, the
+ * lines (each with its newline) go there as they are made, and nothing is returned.
+ */
+export function renderServices(services: Service[], cols: ListColumns = {}, sorted = false, out?: (text: string) => void): string {
+  if (services.length === 0) {
+    if (!out) return 'No virtual services.';
+    out('No virtual services.\n');
+    return '';
+  }
   const head = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
   if (cols.thresholds) head.push('UPPER', 'LOWER');
   if (cols.persistentConn) head.push('PERSISTENT');
@@ -76,5 +83,5 @@ export function renderServices(services: Service[], cols: ListColumns = {}, sort
       stats(at, r.stats);
     }
   }
-  return columnTable(head, columns);
+  return columnTable(head, columns, {}, out);
 }

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { table } from '@ha/lib';
+import { ChunkedOutput, table } from '@ha/lib';
 import type { Service } from '../src/model.js';
 import { renderServices, serviceFlagsText } from '../src/render.js';
-import { sortServices } from '../src/ipvsadm/format.js';
+import { formatList, formatSave, sortServices } from '../src/ipvsadm/format.js';
 
 const stats = (n: bigint) => ({ conns: n, inpkts: n * 2n, outpkts: n * 3n, inbytes: n * 400n, outbytes: 18446744073709551615n, cps: 1n, inpps: 2n, outpps: 3n, inbps: 4n, outbps: 5n });
 const services = [
@@ -57,4 +57,29 @@ test('built column by column, the table is what the row-built table() gives, for
     const names = [...head, ...extra, ...st.map((k) => k.toUpperCase()), ...rt.map((k) => k.toUpperCase())];
     assert.equal(renderServices(services, cols), table(names, rows as never), JSON.stringify(cols));
   }
+});
+
+test('written in pieces as it is made, a listing is the same text', () => {
+  const pieces = (fn: (out: (t: string) => void) => string): string => {
+    let all = '';
+    assert.equal(fn((t) => { all += t; }), '');
+    return all;
+  };
+  for (const cols of [{}, { thresholds: true, stats: true }]) {
+    assert.equal(pieces((out) => renderServices(services, cols, false, out)), `${renderServices(services, cols)}\n`);
+  }
+  assert.equal(pieces((out) => renderServices([], {}, false, out)), 'No virtual services.\n');
+  assert.equal(pieces((out) => formatSave(services, out)), formatSave(services));
+  for (const info of [{ version: '1.2.1', connTabSize: 4096 }, undefined]) {
+    assert.equal(pieces((out) => formatList(services, info, { stats: true }, out)), formatList(services, info, { stats: true }));
+    assert.equal(pieces((out) => formatList([], info, {}, out)), formatList([], info, {}));
+  }
+  // ChunkedOutput hands on everything, in order, in pieces of about 64 KiB
+  const got: string[] = [];
+  const c = new ChunkedOutput((t) => got.push(t));
+  for (let i = 0; i < 20000; i++) c.add(`line ${i}\n`);
+  c.flush();
+  c.flush();
+  assert.ok(got.length > 1 && got.every((t) => t.length < 70_000));
+  assert.equal(got.join(''), Array.from({ length: 20000 }, (_, i) => `line ${i}\n`).join(''));
 });

@@ -40,7 +40,7 @@ export const cellText = (cell: Cell): string => (cell === undefined || cell === 
  * table() for a table given column by column (each column an array of cell texts, all of the same
  * length): a table of 60,000 rows is then a few arrays instead of 60,000 of them.
  */
-export function columnTable(head: string[], columns: string[][], options: { align?: Array<'left' | 'right'> } = {}): string {
+export function columnTable(head: string[], columns: string[][], options: { align?: Array<'left' | 'right'> } = {}, out?: (text: string) => void): string {
   const c = colour();
   const n = columns[0]?.length ?? 0;
   const widths = head.map((h, i) => {
@@ -70,9 +70,40 @@ export function columnTable(head: string[], columns: string[][], options: { alig
     }
     return out.charCodeAt(out.length - 1) === 32 ? out.trimEnd() : out;
   };
-  let out = line((i) => head[i]!, (h) => c.bold(h));
-  for (let r = 0; r < n; r++) out += `\n${line((i) => columns[i]![r]!)}`;
-  return out;
+  // with `out`, each line goes there as it is made (with its newline; nothing is returned)
+  if (out) {
+    out(`${line((i) => head[i]!, (h) => c.bold(h))}\n`);
+    for (let r = 0; r < n; r++) out(`${line((i) => columns[i]![r]!)}\n`);
+    return '';
+  }
+  let all = line((i) => head[i]!, (h) => c.bold(h));
+  for (let r = 0; r < n; r++) all += `\n${line((i) => columns[i]![r]!)}`;
+  return all;
+}
+
+/**
+ * Standard output in pieces of about 64 KiB: a listing of 60,000 lines is written as it is made,
+ * never held as one string and one buffer of several megabytes (fresh memory is what costs most
+ * where page faults are slow, as in User-Mode Linux).
+ */
+export class ChunkedOutput {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(private readonly write: (text: string) => void = (text) => { process.stdout.write(text); }) {}
+
+  add(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 65_536) this.flush();
+  }
+
+  flush(): void {
+    if (this.size === 0) return;
+    this.write(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
 }
 
 /** `key: value` lines, keys aligned. */

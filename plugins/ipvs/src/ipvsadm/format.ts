@@ -46,6 +46,8 @@ export interface ListOptions {
   tunInfo?: boolean;
   /** --exact: full numbers instead of K/M/G/T (stats and rate). */
   exact?: boolean;
+  /** The services and their servers are already in sortServices() order. */
+  sorted?: boolean;
 }
 
 const PROTO_NUM = { tcp: 6, udp: 17, sctp: 132 } as const;
@@ -182,26 +184,31 @@ const unsigned = (v: number | undefined): number => (v ?? 0) >>> 0;
 
 // ---- ipvsadm -Sn ----
 
-/** What `ipvsadm -Sn` prints for these services (as kernel.listServices() reads them). */
-export function formatSave(services: readonly Service[]): string {
-  let out = '';
+/**
+ * What `ipvsadm -Sn` prints for these services (as kernel.listServices() reads them): returned,
+ * or handed to `out` a service at a time.
+ */
+export function formatSave(services: readonly Service[], out?: (text: string) => void): string {
+  let all = '';
   for (const s of sortServices(services)) {
     const name = ruleServiceName(s);
-    out += `-A ${name} -s ${s.scheduler}`;
+    let text = `-A ${name} -s ${s.scheduler}`;
     if (s.persistence) {
-      out += ` -p ${s.persistence.timeout >>> 0}`;
+      text += ` -p ${s.persistence.timeout >>> 0}`;
       const mask = maskText(s);
-      if (mask !== undefined) out += ` -M ${mask}`;
+      if (mask !== undefined) text += ` -M ${mask}`;
     }
-    if (s.pe) out += ` --pe ${s.pe}`;
-    if (s.onePacket) out += ' -o';
-    if (s.schedFlags.length) out += ` -b ${schedFlagsText(s)}`;
-    out += '\n';
+    if (s.pe) text += ` --pe ${s.pe}`;
+    if (s.onePacket) text += ' -o';
+    if (s.schedFlags.length) text += ` -b ${schedFlagsText(s)}`;
+    text += '\n';
     for (const r of s.servers) {
-      out += `-a ${name} -r ${hostPort(r.family, r.address, r.port)} ${FWD_SWITCH[r.forward]} -w ${r.weight}${tunnelRule(r)}\n`;
+      text += `-a ${name} -r ${hostPort(r.family, r.address, r.port)} ${FWD_SWITCH[r.forward]} -w ${r.weight}${tunnelRule(r)}\n`;
     }
+    if (out) out(text);
+    else all += text;
   }
-  return out;
+  return all;
 }
 
 // ---- ipvsadm -Ln ----
@@ -251,14 +258,20 @@ function serverLine(r: Server, o: ListOptions): string {
  * What `ipvsadm -Ln [options]` prints. With `info` null/undefined the version header is left out,
  * as `ipvsadm -Ln -t ADDR:PORT` (one service) does.
  */
-export function formatList(services: readonly Service[], info: ListInfo | null | undefined, opts: ListOptions = {}): string {
-  let out = info ? `IP Virtual Server version ${info.version} (size=${info.connTabSize})\n` : '';
-  out += title(opts);
-  for (const s of sortServices(services)) {
-    out += serviceLine(s, opts);
-    for (const r of s.servers) out += serverLine(r, opts);
+export function formatList(services: readonly Service[], info: ListInfo | null | undefined, opts: ListOptions = {}, out?: (text: string) => void): string {
+  let all = info ? `IP Virtual Server version ${info.version} (size=${info.connTabSize})\n` : '';
+  all += title(opts);
+  if (out) {
+    out(all);
+    all = '';
   }
-  return out;
+  for (const s of opts.sorted ? services : sortServices(services)) {
+    let text = serviceLine(s, opts);
+    for (const r of s.servers) text += serverLine(r, opts);
+    if (out) out(text);
+    else all += text;
+  }
+  return all;
 }
 
 // ---- ipvsadm -Ln --daemon, --timeout ----

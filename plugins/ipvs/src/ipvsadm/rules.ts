@@ -318,51 +318,15 @@ function copyService(s: Service): Service {
 
 const SCHEDULER_NAMES: ReadonlySet<string> = new Set(SCHEDULERS);
 
-/**
- * An IPv4 address written as inet_ntop writes it (no leading zeros, each part at most 255) from
- * `from` up to `to`; its 32-bit value, or -1 if it is anything else.
- */
-function plainIpv4(line: string, from: number, to: number): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = from; i < to; i++) {
-    const c = line.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1; // leading zero
-      part = part * 10 + c - 48;
-      if (++digits > 3 || part > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? n * 256 + part : -1;
-}
-
-/** Digits without a leading zero from `from` up to `to`, at most `max`; -1 otherwise. */
-function plainNumber(line: string, from: number, to: number, max: number): number {
-  if (to <= from || to - from > 10 || (line.charCodeAt(from) === 48 && to - from > 1)) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-    n = n * 10 + c - 48;
-  }
-  return n <= max ? n : -1;
-}
-
-/** "-A -t " / "-a -u " and the like: the protocol of a rule's service, or undefined. */
-function ruleStart(line: string, command: number): 'tcp' | 'udp' | undefined {
-  if (line.charCodeAt(0) !== 45 || line.charCodeAt(1) !== command || line.charCodeAt(2) !== 32 || line.charCodeAt(3) !== 45 || line.charCodeAt(5) !== 32) return undefined;
-  const p = line.charCodeAt(4);
-  return p === 116 /* t */ ? 'tcp' : p === 117 /* u */ ? 'udp' : undefined;
-}
+// an IPv4 address as inet_ntop writes it (no leading zeros, each part at most 255), a port or
+// weight without leading zeros: the values of the lines ipvsadm -Sn writes, matched natively
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
+const NUMBER = '(?:0|[1-9]\\d{0,4})';
+/** -A -t|-u ADDRESS:PORT -s SCHEDULER */
+const SERVICE_LINE = new RegExp(`^-A -([tu]) (${IPV4}):(${NUMBER}) -s ([a-z]+)$`);
+/** -a -t|-u ADDRESS:PORT -r ADDRESS:PORT -g|-i|-m -w WEIGHT; the server's first octet apart */
+const SERVER_LINE = new RegExp(`^-a -([tu]) (${IPV4}):(${NUMBER}) -r ((${OCTET})(?:\\.${OCTET}){3}):(${NUMBER}) -([gim]) -w (${NUMBER})$`);
 
 /**
  * Play `cmds` on a copy of `base` (not changed) and return the resulting table, in the order the
@@ -411,51 +375,33 @@ class RuleTable {
    * reads and reports.
    */
   fastLine(line: string): boolean {
-    const isService = line.charCodeAt(1) === 65; /* A */
-    const protocol = ruleStart(line, isService ? 65 : 97 /* a */);
-    if (!protocol) return false;
-    const svcEnd = line.indexOf(' ', 6);
-    if (svcEnd === -1) return false;
-    const colon = line.lastIndexOf(':', svcEnd);
-    if (colon < 6 || plainIpv4(line, 6, colon) < 0) return false;
-    const port = plainNumber(line, colon + 1, svcEnd, 65535);
-    // port 0 needs persistence, which these lines do not have: the general parser says so
-    if (port <= 0) return false;
-    const id = `${protocol}:ipv4:${line.slice(6, svcEnd)}`;
-    const table = this.table;
-    if (isService) {
-      // " -s NAME" and nothing more
-      if (!line.startsWith(' -s ', svcEnd)) return false;
-      const scheduler = line.slice(svcEnd + 4);
-      if (!SCHEDULER_NAMES.has(scheduler) || table.has(id)) return false;
-      table.set(id, { family: 'ipv4', protocol, address: line.slice(6, colon), port, scheduler, schedFlags: [], onePacket: false, servers: [] });
+    const c1 = line.charCodeAt(1);
+    if (c1 === 65 /* A */) {
+      const m = SERVICE_LINE.exec(line);
+      if (!m) return false;
+      const port = Number(m[3]);
+      const id = `${m[1] === 't' ? 'tcp' : 'udp'}:ipv4:${m[2]}:${m[3]}`;
+      // port 0 needs persistence, which these lines do not have: the general parser says so
+      if (port === 0 || port > 65535 || !SCHEDULER_NAMES.has(m[4]!) || this.table.has(id)) return false;
+      this.table.set(id, { family: 'ipv4', protocol: m[1] === 't' ? 'tcp' : 'udp', address: m[2]!, port, scheduler: m[4]!, schedFlags: [], onePacket: false, servers: [] });
       return true;
     }
-    const s = table.get(id);
-    if (!s || !line.startsWith(' -r ', svcEnd)) return false;
-    const rFrom = svcEnd + 4;
-    const rEnd = line.indexOf(' ', rFrom);
-    if (rEnd === -1) return false;
-    const rColon = line.lastIndexOf(':', rEnd);
-    if (rColon < rFrom) return false;
-    const ip = plainIpv4(line, rFrom, rColon);
-    const first = ip >>> 24;
+    if (c1 !== 97 /* a */) return false;
+    const m = SERVER_LINE.exec(line);
+    if (!m) return false;
+    const s = this.table.get(`${m[1] === 't' ? 'tcp' : 'udp'}:ipv4:${m[2]}:${m[3]}`);
+    const first = Number(m[5]);
+    const weight = Number(m[8]);
     // not unicast (0.0.0.0/8, multicast, broadcast): the general parser explains
-    if (ip < 0 || first === 0 || (first >= 224 && first <= 239) || ip === 0xffffffff) return false;
-    let rPort = plainNumber(line, rColon + 1, rEnd, 65535);
-    if (rPort < 0) return false;
-    // " -m -w N", " -g -w N", " -i -w N"
-    if (line.charCodeAt(rEnd + 1) !== 45 || line.charCodeAt(rEnd + 3) !== 32 || !line.startsWith(' -w ', rEnd + 3)) return false;
-    const f = line.charCodeAt(rEnd + 2);
-    const forward = f === 109 /* m */ ? 'masq' : f === 103 /* g */ ? 'droute' : f === 105 /* i */ ? 'tunnel' : undefined;
-    if (!forward) return false;
-    const weight = plainNumber(line, rEnd + 7, line.length, MAX_WEIGHT);
-    if (weight < 0) return false;
+    if (!s || first === 0 || (first >= 224 && first <= 239) || m[4] === '255.255.255.255' || weight > MAX_WEIGHT) return false;
+    const f = m[7];
+    const forward = f === 'm' ? 'masq' : f === 'g' ? 'droute' : 'tunnel';
     // direct routing and tunnelling keep the packet's port: the service's
-    if (forward !== 'masq') rPort = s.port as number;
-    const address = line.slice(rFrom, rColon);
-    if (indexOfServer(s.servers, { family: 'ipv4', address, port: rPort }) !== -1) return false;
-    const r: Server = { family: 'ipv4', address, port: rPort, forward, weight, upperThreshold: 0, lowerThreshold: 0 };
+    const written = Number(m[6]);
+    const port = forward === 'masq' ? written : s.port as number;
+    const address = m[4]!;
+    if (written > 65535 || indexOfServer(s.servers, { family: 'ipv4', address, port }) !== -1) return false;
+    const r: Server = { family: 'ipv4', address, port, forward, weight, upperThreshold: 0, lowerThreshold: 0 };
     if (forward === 'tunnel') r.tunnel = { type: 'ipip', checksum: 'nocsum' };
     omitted.add(r);
     s.servers.push(r);

@@ -1,4 +1,5 @@
 import * as Flags from '@oclif/core/flags';
+import { ChunkedOutput } from '@ha/lib';
 import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';
 import { formatList, sortServices } from '../../ipvsadm/format.js';
@@ -57,10 +58,19 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     return { version: i.version, connTabSize: i.connTabSize, services: sortServices(services) };
   }
 
-  protected override render(r: ListResult): string {
+  protected override render(r: ListResult): string | undefined {
     const f = this.opts;
     const cols = { stats: Boolean(f.stats), rate: Boolean(f.rate), thresholds: Boolean(f.thresholds), persistentConn: Boolean(f['persistent-conn']), tunInfo: Boolean(f['tun-info']) };
-    if (f.format === 'ipvsadm') return formatList(r.services, r, { ...cols, exact: Boolean(f.exact) }).replace(/\n$/, '');
-    return renderServices(r.services, cols, true);
+    if (f.format === 'ipvsadm') {
+      // written as it is made; ipvsadm's text already ends with a newline
+      const out = new ChunkedOutput();
+      formatList(r.services, r, { ...cols, exact: Boolean(f.exact), sorted: true }, (text) => out.add(text));
+      out.flush();
+      return undefined;
+    }
+    const out = new ChunkedOutput();
+    renderServices(r.services, cols, true, (text) => out.add(text));
+    out.flush();
+    return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError } from '@ha/lib';
@@ -50,7 +50,7 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
     const source = !args.file || args.file === '-' ? 'stdin' : args.file;
     let text: string;
     try {
-      text = source === 'stdin' ? await readStdin() : await readFile(args.file!, 'utf8');
+      text = source === 'stdin' ? await readStdin() : readFileSync(args.file!, 'utf8');
     } catch (error) {
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
     }

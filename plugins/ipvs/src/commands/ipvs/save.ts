@@ -1,3 +1,4 @@
+import { ChunkedOutput } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { formatSave } from '../../ipvsadm/format.js';
 import { listServices } from '../../kernel.js';
@@ -26,7 +27,9 @@ This format cannot hold the timeouts or the connection sync daemon; ha save keep
   }
 
   protected override render(r: { services: Service[] }): string | undefined {
-    process.stdout.write(formatSave(r.services));
+    const out = new ChunkedOutput();
+    formatSave(r.services, (text) => out.add(text));
+    out.flush();
     return undefined;
   }
 }
