@@ -2,7 +2,7 @@
  * Human output of services and real servers: one aligned table, a service row followed by its
  * real servers' rows. Numbers are exact (no K/M suffixes) here; `--format ipvsadm` has ipvsadm's.
  */
-import { cellText, columnTable } from '@ha/lib';
+import { cellText, streamTable } from '@ha/lib';
 import { sortServices } from './ipvsadm/format.js';
 import { Server, Service, Stats, serverLabel, serviceLabel } from './model.js';
 
@@ -47,41 +47,30 @@ export function renderServices(services: Service[], cols: ListColumns = {}, sort
   if (cols.tunInfo) head.push('TUNNEL');
   if (cols.stats) head.push('CONNS', 'INPKTS', 'OUTPKTS', 'INBYTES', 'OUTBYTES');
   if (cols.rate) head.push('CPS', 'INPPS', 'OUTPPS', 'INBPS', 'OUTBPS');
-  // column by column: 60,000 rows make a few arrays, not 60,000
-  const columns: string[][] = head.map(() => []);
-  const stats = (at: number, st: Stats | undefined): number => {
+  const list = sorted ? services : sortServices(services);
+  const stats = (row: string[], st: Stats | undefined): void => {
     for (const keys of [cols.stats ? STATS : undefined, cols.rate ? RATE : undefined]) {
-      if (!keys) continue;
-      for (const k of keys) columns[at++]!.push(cellText(st ? st[k] : undefined));
+      if (keys) for (const k of keys) row.push(cellText(st ? st[k] : undefined));
     }
-    return at;
   };
-  // numeric order by address and port, whatever order the kernel returned
-  for (const s of sorted ? services : sortServices(services)) {
-    columns[0]!.push(serviceLabel(s));
-    columns[1]!.push(s.scheduler);
-    columns[2]!.push(serviceFlagsText(s));
-    let at = 3;
-    for (; at < 8; at++) columns[at]!.push('');
-    if (cols.thresholds) { columns[at++]!.push(''); columns[at++]!.push(''); }
-    if (cols.persistentConn) columns[at++]!.push('');
-    if (cols.tunInfo) columns[at++]!.push('');
-    stats(at, s.stats);
-    for (const r of s.servers) {
-      columns[0]!.push('');
-      columns[1]!.push('');
-      columns[2]!.push('');
-      columns[3]!.push(`-> ${serverLabel(r)}`);
-      columns[4]!.push(r.forward);
-      columns[5]!.push(String(r.weight));
-      columns[6]!.push(cellText(r.activeConns));
-      columns[7]!.push(cellText(r.inactiveConns));
-      at = 8;
-      if (cols.thresholds) { columns[at++]!.push(String(r.upperThreshold)); columns[at++]!.push(String(r.lowerThreshold)); }
-      if (cols.persistentConn) columns[at++]!.push(cellText(r.persistentConns));
-      if (cols.tunInfo) columns[at++]!.push(tunnelText(r));
-      stats(at, r.stats);
+  // the rows are made twice (to measure, then to write) rather than held: 60,000 of them
+  function* rows(): Generator<string[]> {
+    for (const s of list) {
+      const row = [serviceLabel(s), s.scheduler, serviceFlagsText(s), '', '', '', '', ''];
+      if (cols.thresholds) row.push('', '');
+      if (cols.persistentConn) row.push('');
+      if (cols.tunInfo) row.push('');
+      stats(row, s.stats);
+      yield row;
+      for (const r of s.servers) {
+        const sr = ['', '', '', `-> ${serverLabel(r)}`, r.forward, String(r.weight), cellText(r.activeConns), cellText(r.inactiveConns)];
+        if (cols.thresholds) sr.push(String(r.upperThreshold), String(r.lowerThreshold));
+        if (cols.persistentConn) sr.push(cellText(r.persistentConns));
+        if (cols.tunInfo) sr.push(tunnelText(r));
+        stats(sr, r.stats);
+        yield sr;
+      }
     }
   }
-  return columnTable(head, columns, {}, out);
+  return streamTable(head, rows, {}, out);
 }

@@ -12,7 +12,7 @@ import {
 } from '../src/ipvsadm/options.js';
 import { applyRules, applyRulesText, parseRules, thresholdsOmitted } from '../src/ipvsadm/rules.js';
 import {
-  compareServiceKeys, formatDaemons, formatList, formatSave, formatTimeouts, largeNumber, sortServices,
+  compareServiceKeys, formatDaemons, formatList, formatSave, formatTimeouts, largeNumber, sortServices, sortServicesInPlace,
 } from '../src/ipvsadm/format.js';
 
 /** Assert that fn throws one UsageError (exit 2) whose single-line message matches. */
@@ -500,6 +500,17 @@ describe('format: order', () => {
   test('real servers by family, address, port', () => {
     const s = svc({ servers: [srv({ address: '203.0.113.1' }), srv({ family: 'ipv6', address: '2001:db8::1', forward: 'tunnel' }), srv({ address: '9.9.9.9' }), srv({ address: '198.51.100.1', port: 81, forward: 'masq' }), srv({ address: '198.51.100.1', port: 79, forward: 'masq' })] });
     assert.deepEqual(sortServices([s])[0]!.servers.map((r) => `${r.address}:${r.port}`), ['9.9.9.9:80', '198.51.100.1:79', '198.51.100.1:81', '203.0.113.1:80', '2001:db8::1:80']);
+  });
+
+  test('sorting in place gives the order sortServices gives, in any starting order', () => {
+    const withServers = keys.map((k, i) => ({ ...k, servers: [srv({ address: `198.51.100.${9 - i}` }), srv({ address: '9.9.9.9' }), srv({ address: '198.51.100.200', port: 1 })] }));
+    for (let round = 0; round < 20; round++) {
+      const shuffled = [...withServers].sort(() => Math.random() - 0.5).map((s) => ({ ...s, servers: [...s.servers].reverse() }));
+      const expected = sortServices(shuffled);
+      assert.deepEqual(shuffled.length, keys.length);
+      assert.deepEqual(sortServicesInPlace(shuffled), expected);
+      assert.deepEqual(shuffled, expected, 'the array itself is in order');
+    }
   });
 });
 

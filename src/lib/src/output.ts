@@ -29,55 +29,52 @@ const visibleWidth = (text: string): number => (text.includes('\x1b') ? text.rep
  * 10,000-service IPVS table; this is linear. Widths ignore colour codes; cell text is ASCII.
  */
 export function table(head: string[], rows: Cell[][], options: { align?: Array<'left' | 'right'> } = {}): string {
-  const columns = head.map((_, i) => rows.map((row) => cellText(row[i])));
-  return columnTable(head, columns, options);
+  const text = rows.map((row) => head.map((_, i) => cellText(row[i])));
+  return streamTable(head, () => text, options);
 }
 
 /** The text of a cell: "-" for a missing value. */
 export const cellText = (cell: Cell): string => (cell === undefined || cell === null ? '-' : String(cell));
 
 /**
- * table() for a table given column by column (each column an array of cell texts, all of the same
- * length): a table of 60,000 rows is then a few arrays instead of 60,000 of them.
+ * table() for rows that are made rather than held: `rows()` is called twice, once to measure the
+ * columns and once to write the lines, so a table of 60,000 rows never holds its 500,000 cells
+ * (fresh memory is what costs most where page faults are slow, as in User-Mode Linux). With
+ * `out`, each line goes there as it is made, with its newline, and nothing is returned.
  */
-export function columnTable(head: string[], columns: string[][], options: { align?: Array<'left' | 'right'> } = {}, out?: (text: string) => void): string {
+export function streamTable(head: string[], rows: () => Iterable<string[]>, options: { align?: Array<'left' | 'right'> } = {}, out?: (text: string) => void): string {
   const c = colour();
-  const n = columns[0]?.length ?? 0;
-  const widths = head.map((h, i) => {
-    let w = h.length;
-    const col = columns[i] ?? [];
-    for (let r = 0; r < n; r++) {
-      const cw = visibleWidth(col[r] ?? '');
-      if (cw > w) w = cw;
+  const widths = head.map((h) => h.length);
+  for (const row of rows()) {
+    for (let i = 0; i < row.length; i++) {
+      const w = visibleWidth(row[i]!);
+      if (w > (widths[i] ?? 0)) widths[i] = w;
     }
-    return w;
-  });
+  }
   const right = options.align ?? [];
   const spaces: string[] = [];
   const pad = (k: number): string => (k <= 0 ? '' : (spaces[k] ??= ' '.repeat(k)));
-  const last = head.length - 1;
   // a row: each cell padded to its column's width, two spaces between, no trailing blanks
-  const line = (cell: (i: number) => string, styled?: (s: string) => string): string => {
-    let end = last;
-    while (end > 0 && cell(end) === '') end--;
-    let out = '';
+  const line = (cells: string[], styled?: (s: string) => string): string => {
+    let end = cells.length - 1;
+    while (end > 0 && cells[end] === '') end--;
+    let text = '';
     for (let i = 0; i <= end; i++) {
-      const text = cell(i);
-      const gap = (widths[i] ?? 0) - visibleWidth(text);
-      const shown = styled ? styled(text) : text;
-      if (i) out += '  ';
-      out += right[i] === 'right' ? pad(gap) + shown : i === end ? shown : shown + pad(gap);
+      const cell = cells[i]!;
+      const gap = (widths[i] ?? 0) - visibleWidth(cell);
+      const shown = styled ? styled(cell) : cell;
+      if (i) text += '  ';
+      text += right[i] === 'right' ? pad(gap) + shown : i === end ? shown : shown + pad(gap);
     }
-    return out.charCodeAt(out.length - 1) === 32 ? out.trimEnd() : out;
+    return text.charCodeAt(text.length - 1) === 32 ? text.trimEnd() : text;
   };
-  // with `out`, each line goes there as it is made (with its newline; nothing is returned)
   if (out) {
-    out(`${line((i) => head[i]!, (h) => c.bold(h))}\n`);
-    for (let r = 0; r < n; r++) out(`${line((i) => columns[i]![r]!)}\n`);
+    out(`${line(head, (h) => c.bold(h))}\n`);
+    for (const row of rows()) out(`${line(row)}\n`);
     return '';
   }
-  let all = line((i) => head[i]!, (h) => c.bold(h));
-  for (let r = 0; r < n; r++) all += `\n${line((i) => columns[i]![r]!)}`;
+  let all = line(head, (h) => c.bold(h));
+  for (const row of rows()) all += `\n${line(row)}`;
   return all;
 }
 

@@ -80,6 +80,25 @@ export function compareServers(a: Pick<Server, 'address' | 'port'>, b: Pick<Serv
  * real servers that are already in order are not sorted again: a listing sorts 10,000 services.
  */
 export function sortServices(services: readonly Service[]): Service[] {
+  return inServiceOrder(services).map((s) => ({ ...s, servers: inOrder(s.servers) ? [...s.servers] : [...s.servers].sort(compareServers) }));
+}
+
+/**
+ * sortServices() without the copies, for a listing the caller owns (fresh from the kernel): the
+ * array and each service's real servers are sorted in place, and the same array is returned.
+ */
+export function sortServicesInPlace(services: Service[]): Service[] {
+  const sorted = inServiceOrder(services);
+  for (let i = 0; i < sorted.length; i++) {
+    const s = sorted[i]!;
+    if (!inOrder(s.servers)) s.servers.sort(compareServers);
+    services[i] = s;
+  }
+  return services;
+}
+
+/** The same service objects in ipvsadm's order (a new array). */
+function inServiceOrder(services: readonly Service[]): Service[] {
   const v4: Array<{ n: number; s: Service }> = [];
   const rest: Service[] = [];
   for (const s of services) {
@@ -93,14 +112,11 @@ export function sortServices(services: readonly Service[]): Service[] {
   // every address service sorts before every fwmark one; IPv4 before IPv6
   const out: Service[] = [];
   let i = 0;
-  const push = (s: Service): void => {
-    out.push({ ...s, servers: inOrder(s.servers) ? [...s.servers] : [...s.servers].sort(compareServers) });
-  };
   for (const s of rest) {
-    while (i < v4.length && compareServiceKeys(v4[i]!.s, s) <= 0) push(v4[i++]!.s);
-    push(s);
+    while (i < v4.length && compareServiceKeys(v4[i]!.s, s) <= 0) out.push(v4[i++]!.s);
+    out.push(s);
   }
-  while (i < v4.length) push(v4[i++]!.s);
+  while (i < v4.length) out.push(v4[i++]!.s);
   return out;
 }
 
@@ -188,9 +204,9 @@ const unsigned = (v: number | undefined): number => (v ?? 0) >>> 0;
  * What `ipvsadm -Sn` prints for these services (as kernel.listServices() reads them): returned,
  * or handed to `out` a service at a time.
  */
-export function formatSave(services: readonly Service[], out?: (text: string) => void): string {
+export function formatSave(services: readonly Service[], out?: (text: string) => void, sorted = false): string {
   let all = '';
-  for (const s of sortServices(services)) {
+  for (const s of sorted ? services : sortServices(services)) {
     const name = ruleServiceName(s);
     let text = `-A ${name} -s ${s.scheduler}`;
     if (s.persistence) {

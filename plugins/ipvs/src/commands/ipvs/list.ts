@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import { ChunkedOutput } from '@ha/lib';
 import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';
-import { formatList, sortServices } from '../../ipvsadm/format.js';
+import { formatList, sortServicesInPlace } from '../../ipvsadm/format.js';
 import { info, listServices } from '../../kernel.js';
 import { Service } from '../../model.js';
 import { renderServices } from '../../render.js';
@@ -55,7 +55,8 @@ export default class IpvsList extends IpvsCommand<ListResult> {
       const basic = !this.jsonEnabled() && !flags.stats && !flags.rate && !flags.thresholds && !flags['persistent-conn'] && !flags['tun-info'];
       services = await listServices({ detail: basic ? 'basic' : 'full' });
     }
-    return { version: i.version, connTabSize: i.connTabSize, services: sortServices(services) };
+    // the listing is ours: sorted in place rather than copied
+    return { version: i.version, connTabSize: i.connTabSize, services: sortServicesInPlace(services) };
   }
 
   protected override render(r: ListResult): string | undefined {

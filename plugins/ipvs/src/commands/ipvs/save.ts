@@ -1,6 +1,6 @@
 import { ChunkedOutput } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
-import { formatSave } from '../../ipvsadm/format.js';
+import { formatSave, sortServicesInPlace } from '../../ipvsadm/format.js';
 import { listServices } from '../../kernel.js';
 import * as Flags from '@oclif/core/flags';
 import { Service } from '../../model.js';
@@ -28,7 +28,8 @@ This format cannot hold the timeouts or the connection sync daemon; ha save keep
 
   protected override render(r: { services: Service[] }): string | undefined {
     const out = new ChunkedOutput();
-    formatSave(r.services, (text) => out.add(text));
+    // the listing is ours: sorted in place rather than copied
+    formatSave(sortServicesInPlace(r.services), (text) => out.add(text), true);
     out.flush();
     return undefined;
   }
