@@ -12,7 +12,8 @@ import {
   CMD, IPVS_GENL_NAME, cmdAttrs, cmdDestNoStats, daemonToAttrs, decodeDaemon, decodeServer, decodeService, decodeServiceReply, infoAttrs, serverAttrs,
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
 } from './codec.js';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { linePieces } from '@ha/lib';
 import { formatAddress, ipv4Text } from './addr.js';
 import {
   Family, Protocol, Server, Service, ServiceKey, SyncDaemon, Timeouts, isFwmark, serverLabel, serviceId, serviceLabel,
@@ -241,21 +242,38 @@ function procEndpoint(text: string): { family: Family; address: string; port: nu
  * does not say its family: it is matched only when the mark is used by one family.
  */
 async function procServers(services: Service[]): Promise<Map<string, Server[]> | undefined> {
-  let text: string;
+  let fd: number;
   try {
-    text = await readFile('/proc/net/ip_vs', 'utf8');
+    fd = openSync('/proc/net/ip_vs', 'r');
   } catch {
     return undefined;
   }
-  return parseProcServers(text, services);
+  try {
+    // read in pieces: 10,000 services are 3 MB of text
+    return parseProcServers(linePieces(fd), services);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).syscall === 'read') return undefined;
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** The real servers in /proc/net/ip_vs text, by service id (exported for tests and benchmarks). */
-export function parseProcServers(text: string, services: Service[]): Map<string, Server[]> {
+/**
+ * The real servers in /proc/net/ip_vs text, by service id; the text whole or in pieces that each
+ * end at a line's end (exported for tests and benchmarks).
+ */
+export function parseProcServers(text: string | Iterable<string>, services: Service[]): Map<string, Server[]> {
   const markFamilies = new Map<number, Family[]>();
   for (const s of services) if (isFwmark(s)) markFamilies.set(s.fwmark, [...(markFamilies.get(s.fwmark) ?? []), s.family]);
   const out = new Map<string, Server[]>();
   let current: Server[] | undefined;
+  for (const piece of typeof text === 'string' ? [text] : text) current = procLines(piece, markFamilies, out, current);
+  return out;
+}
+
+/** The lines of one piece of /proc/net/ip_vs into `out`; returns the service whose servers follow. */
+function procLines(text: string, markFamilies: Map<number, Family[]>, out: Map<string, Server[]>, current: Server[] | undefined): Server[] | undefined {
   let at = 0;
   while (at < text.length) {
     let end = text.indexOf('\n', at);
@@ -304,7 +322,7 @@ export function parseProcServers(text: string, services: Service[]): Map<string,
       if (ep) out.set(serviceId({ ...ep, protocol: f[0].toLowerCase() as Protocol }), (current = []));
     }
   }
-  return out;
+  return current;
 }
 
 /** The request that dumps one service's real servers (dump() and dumpMany() add NLM_F_DUMP). */

@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { NetlinkCodecError } from '@ha/lib/netlink';
 import { cmdAttrs, decodeService, decodeServiceReply, serviceFullAttrs } from '../src/codec.js';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { linePieces } from '@ha/lib';
 import { parseProcServers } from '../src/kernel.js';
 import type { Service } from '../src/model.js';
 
@@ -73,6 +77,22 @@ test('/proc/net/ip_vs text: fixed-column IPv4 lines and every other shape give t
   assert.deepEqual(brief('sctp:ipv4:192.0.2.1:0'), [['ipv4', '198.51.100.1', 0, 'masq', 65535, 4294967295, 1]]);
   assert.deepEqual(brief('tcp:ipv6:2001:db8::1:443'), [['ipv6', '2001:db8::2', 443, 'masq', 2, 0, 0]]);
   assert.deepEqual(brief('fwm:ipv4:7'), [['ipv4', '198.51.100.1', 0, 'droute', 1, 0, 0]]);
+  // read from a file in pieces (here through a 7-byte buffer, so lines are cut everywhere): the
+  // pieces end at line ends, join to the text, and parse to the same servers
+  const dir = mkdtempSync(join(tmpdir(), 'ha-proc-'));
+  try {
+    writeFileSync(join(dir, 'ip_vs'), text);
+    for (const size of [7, 61, 4096]) {
+      const fd = openSync(join(dir, 'ip_vs'), 'r');
+      const pieces = [...linePieces(fd, size)];
+      closeSync(fd);
+      assert.equal(pieces.join(''), text);
+      assert.ok(pieces.every((p) => p.endsWith('\n')), `pieces end at line ends (${size})`);
+      assert.deepEqual(parseProcServers(pieces, [fw]), m);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // a mark used by both families cannot be told apart: left out (read over netlink instead)
   assert.equal(parseProcServers(text, [fw, { ...fw, family: 'ipv6' }]).has('fwm:ipv4:7'), false);
 });

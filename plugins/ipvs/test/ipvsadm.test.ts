@@ -324,6 +324,10 @@ describe('rules: parsing', () => {
     ].join('\n');
     const twoPass = applyRules([], parseRules(text, 'r'));
     assert.deepEqual(applyRulesText([], text, 'r'), twoPass);
+    // in pieces ending at line ends (as restore reads a file), the same table; line numbers go on
+    const lines = text.split(/(?<=\n)/);
+    assert.deepEqual(applyRulesText([], [lines.slice(0, 3).join(''), lines.slice(3, 4).join(''), lines.slice(4).join('')], 'r'), twoPass);
+    assertUsage(() => applyRulesText([], ['-A -t 192.0.2.1:80 -s rr\n\n', '-A -t 192.0.2.2:80 -s nope\n'], 'r'), /^r:3: -s\/--scheduler: unknown scheduler "nope"/, 'line numbers across pieces');
     assert.equal(twoPass.length, 3);
     assert.deepEqual(twoPass[0]!.servers.map((r) => [r.address, r.port, r.forward, r.weight]), [['198.51.100.1', 8080, 'masq', 9], ['198.51.100.3', 80, 'tunnel', 0]]);
     // the fast path for -Sn's shapes checks what the general parser checks

@@ -264,29 +264,38 @@ export function parseRules(text: string, source = 'stdin'): RuleCommand[] {
 }
 
 /** Read the rules line by line, handing each command to `each` as soon as it is read. */
-function eachRule(text: string, source: string, each: (c: RuleCommand) => void, fast?: (line: string) => boolean): void {
-  let at = 0;
-  for (let n = 1; at < text.length; n++) {
-    let end = text.indexOf('\n', at);
-    if (end === -1) end = text.length;
-    const line = text.slice(at, end);
-    at = end + 1;
-    // the two line shapes ipvsadm -Sn writes (a plain service, a real server), when every value
-    // in them is plainly valid, go straight into the table; anything else, including every
-    // mistake, takes the general parser below, which gives the messages
-    if (fast?.(line)) continue;
-    let command: RuleCommand;
-    try {
-      let argv = words(line);
-      if (argv[0] === 'ipvsadm') argv = argv.slice(1);
-      if (argv.length === 0) continue;
-      command = toCommand(parseWords(argv), source, n);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new UsageError(`${source}:${n}: ${message}`);
+function eachRule(input: string | Iterable<string>, source: string, each: (c: RuleCommand) => void, fast?: (line: string) => boolean): void {
+  let n = 0;
+  for (const text of typeof input === 'string' ? [input] : input) {
+    let at = 0;
+    while (at < text.length) {
+      n++;
+      let end = text.indexOf('\n', at);
+      if (end === -1) end = text.length;
+      const line = text.slice(at, end);
+      at = end + 1;
+      eachLine(line, n, source, each, fast);
     }
-    each(command);
   }
+}
+
+/** One line (number n): the fast path, else the general parser, whose mistakes name SOURCE:LINE. */
+function eachLine(line: string, n: number, source: string, each: (c: RuleCommand) => void, fast?: (line: string) => boolean): void {
+  // the two line shapes ipvsadm -Sn writes (a plain service, a real server), when every value
+  // in them is plainly valid, go straight into the table; anything else, including every
+  // mistake, takes the general parser below, which gives the messages
+  if (fast?.(line)) return;
+  let command: RuleCommand;
+  try {
+    let argv = words(line);
+    if (argv[0] === 'ipvsadm') argv = argv.slice(1);
+    if (argv.length === 0) return;
+    command = toCommand(parseWords(argv), source, n);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`${source}:${n}: ${message}`);
+  }
+  each(command);
 }
 
 /**
@@ -343,7 +352,7 @@ export function applyRules(base: Service[], cmds: RuleCommand[]): Service[] {
  * which for 60,000 lines saves most of the memory (and, in User-Mode Linux, most of the time).
  * The first bad line, whether it does not parse or names a missing service, is the one reported.
  */
-export function applyRulesText(base: Service[], text: string, source = 'stdin'): Service[] {
+export function applyRulesText(base: Service[], text: string | Iterable<string>, source = 'stdin'): Service[] {
   const table = new RuleTable(base);
   eachRule(text, source, (c) => table.apply(c), (line) => table.fastLine(line));
   return table.services();

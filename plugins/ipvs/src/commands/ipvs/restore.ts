@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { OperationError, UsageError } from '@ha/lib';
+import { OperationError, UsageError, linePieces } from '@ha/lib';
 import { Change, applyAll, describePlans } from '@ha/lib/state';
 import { IpvsCommand } from '../../base.js';
 import { applyRules, applyRulesText, parseRules } from '../../ipvsadm/rules.js';
@@ -48,25 +48,35 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
   protected async exec(): Promise<RestoreResult> {
     const { args, flags } = await this.parse(IpvsRestore);
     const source = !args.file || args.file === '-' ? 'stdin' : args.file;
-    let text: string;
+    // a file is read in pieces (60,000 rules are 3 MB of text, never held whole), standard input
+    // whole; either way every line is read and checked before the kernel is asked anything
+    let fd: number | undefined;
+    let text: string | Iterable<string>;
     try {
-      text = source === 'stdin' ? await readStdin() : readFileSync(args.file!, 'utf8');
+      if (source === 'stdin') text = await readStdin();
+      else {
+        fd = openSync(args.file!, 'r');
+        text = readable(fd, source);
+      }
     } catch (error) {
-      throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
+      throw cannotRead(source, error);
     }
-    // every line is read and checked before the kernel is asked anything
     let desired: Service[];
     let current: Service[];
-    if (flags['add-only']) {
-      const commands = parseRules(text, source);
-      current = await listServices({ stats: false });
-      desired = applyRules(structuredClone(current), commands);
-    } else {
-      desired = applyRulesText([], text, source);
-      // the real servers from one read of the kernel's text table; settleRules() reads in full
-      // the services whose real servers the plan needs every attribute of
-      current = await listServices({ detail: 'basic' });
-      await settleRules(desired, current);
+    try {
+      if (flags['add-only']) {
+        const commands = parseRules(typeof text === 'string' ? text : [...text].join(''), source);
+        current = await listServices({ stats: false });
+        desired = applyRules(structuredClone(current), commands);
+      } else {
+        desired = applyRulesText([], text, source);
+        // the real servers from one read of the kernel's text table; settleRules() reads in full
+        // the services whose real servers the plan needs every attribute of
+        current = await listServices({ detail: 'basic' });
+        await settleRules(desired, current);
+      }
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     for (const s of desired) {
       const problem = checkService(s)[0];
@@ -101,6 +111,19 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
     }
     const lines = r.changes.map((c) => `${mark[c.op]} ${c.object}${c.detail ? ` (${c.detail})` : ''}`);
     return `${lines.join('\n')}\n${r.dryRun ? `Would apply ${r.changes.length} change(s).` : `Applied ${r.applied} change(s).`}`;
+  }
+}
+
+function cannotRead(source: string, error: unknown): UsageError {
+  return new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
+}
+
+/** The file's lines in pieces; a read error (a directory, say) is a usage error naming the file. */
+function* readable(fd: number, source: string): Generator<string> {
+  try {
+    yield* linePieces(fd);
+  } catch (error) {
+    throw cannotRead(source, error);
   }
 }
 
