@@ -9,7 +9,7 @@ export default class IpvsSave extends IpvsCommand<{ services: Service[] }> {
   static override summary = "Print the table in ipvsadm's save format (ipvsadm -S).";
   static override description = `Prints the virtual services and real servers as ipvsadm rules, byte for byte what ipvsadm -Sn prints for the same table, to be read back by ha ipvs restore or ipvsadm -R.
 
-This format cannot hold the timeouts or the connection sync daemon; ha save keeps those too, in the state file.`;
+This format cannot hold real-server thresholds, the timeouts or the connection sync daemon; ha save keeps those too, in the state file (and ha ipvs restore keeps the thresholds of real servers whose lines leave them out).`;
 
   static override examples = [
     { description: 'Save the table to a file.', command: '<%= config.bin %> ipvs save > /etc/ipvs.rules' },
