@@ -162,9 +162,7 @@ export async function listServices(options: ListOptions = {}): Promise<Service[]
       }
     }
   }
-  // one dump per service (the kernel has no "all destinations" dump), several at a time
-  const replies = await session().dumpMany(need.map((s) => destDump(f, s)));
-  need.forEach((s, i) => { s.servers = decodeServers(replies[i]!, s, options.stats !== false); });
+  await dumpServers(f, need, options.stats !== false);
   return services;
 }
 
@@ -179,10 +177,14 @@ export function serversAreBasic(s: Service): boolean {
 /** Read these services' real servers again with every attribute (a dump each, several at a time). */
 export async function fillServers(services: Service[]): Promise<void> {
   if (services.length === 0) return;
-  const f = await family();
+  await dumpServers(await family(), services, false);
+}
+
+/** Each service's real servers over netlink: one dump per service (the kernel has no "all destinations" dump), several at a time. */
+async function dumpServers(f: GenlFamily, services: Service[], stats: boolean): Promise<void> {
   const replies = await session().dumpMany(services.map((s) => destDump(f, s)));
   services.forEach((s, i) => {
-    s.servers = decodeServers(replies[i]!, s, false);
+    s.servers = decodeServers(replies[i]!, s, stats);
     fromProc.delete(s);
   });
 }

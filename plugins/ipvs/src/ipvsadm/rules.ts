@@ -257,7 +257,7 @@ function toCommand(p: ParsedLine, source: string, line: number): RuleCommand {
  * Parse ipvsadm rules (the output of `ipvsadm -S`, or a hand-written file). Every line is checked
  * before anything is returned; the first bad one is reported as "SOURCE:LINE: problem" (exit 2).
  */
-export function parseRules(text: string, source = 'stdin'): RuleCommand[] {
+export function parseRules(text: string | Iterable<string>, source = 'stdin'): RuleCommand[] {
   const out: RuleCommand[] = [];
   eachRule(text, source, (c) => out.push(c));
   return out;

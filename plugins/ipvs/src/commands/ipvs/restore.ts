@@ -65,7 +65,7 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
     let current: Service[];
     try {
       if (flags['add-only']) {
-        const commands = parseRules(typeof text === 'string' ? text : [...text].join(''), source);
+        const commands = parseRules(text, source);
         current = await listServices({ stats: false });
         desired = applyRules(structuredClone(current), commands);
       } else {
