@@ -1,8 +1,10 @@
 #!/bin/sh
 # Install everything ha needs on a Debian/Ubuntu machine, then build it.
 #   Debian packages (as root): user-mode-linux and kmod (a kernel with IPVS and bonding for the
-#   kernel tests and the demo), ipvsadm and iproute2 (the reference tools), groff (man page lint).
-#   npm packages: from package-lock.json.
+#   kernel tests and the demo), ipvsadm and iproute2 (the reference tools), groff (man page lint),
+#   python3, make and g++ (node-gyp builds ha's native addon, src/native, during npm ci).
+#   npm packages: from package-lock.json. The addon is built against the Node.js headers that
+#   came with Node itself (PREFIX/include/node), never downloaded: there may be no internet.
 # Node.js 20 or newer must already be installed.
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +17,7 @@ fi
 
 if command -v apt-get >/dev/null 2>&1; then
   need=""
-  for p in user-mode-linux kmod ipvsadm iproute2 groff; do
+  for p in user-mode-linux kmod ipvsadm iproute2 groff python3 make g++; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
   done
   if [ -n "$need" ]; then
@@ -26,6 +28,17 @@ if command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
   fi
+fi
+
+# node's own headers: .npmrc says /usr (Debian's nodejs); a Node installed elsewhere has them
+# under its own prefix
+prefix=$(dirname "$(dirname "$(command -v node)")")
+if [ -f "$prefix/include/node/node_api.h" ]; then
+  npm_config_nodedir=$prefix
+  export npm_config_nodedir
+elif [ ! -f /usr/include/node/node_api.h ]; then
+  echo "install: Node.js headers (include/node/node_api.h) not found under $prefix or /usr: install them (Debian: libnode-dev)" >&2
+  exit 1
 fi
 
 npm ci --no-audit --no-fund --loglevel=error

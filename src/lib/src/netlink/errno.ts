@@ -64,10 +64,13 @@ export class NetlinkError extends HaError {
   constructor(errno: number, ctx: ErrorContext = {}, extAck?: string) {
     const name = errnoName(errno);
     const specific = ctx.messages?.[name];
-    let message = specific ?? (ctx.object ? `${ctx.object}: ${errnoText(errno)}` : `kernel refused the request: ${errnoText(errno)}`);
+    // the kernel's own explanation (extended ACK, "Invalid prefsrc address") says more than the
+    // errno's words ("invalid argument"); where we have a message naming the object's problem
+    // exactly (it exists already, it does not exist), ours is the clearer one
+    const reason = extAck ? extAck.charAt(0).toLowerCase() + extAck.slice(1) : errnoText(errno);
+    let message = specific ?? (ctx.object ? `${ctx.object}: ${reason}` : `kernel refused the request: ${reason}`);
     if (name === 'EEXIST' && !specific && ctx.object) message = `${ctx.object} already exists`;
     if ((name === 'ENOENT' || name === 'ESRCH') && !specific && ctx.object) message = `${ctx.object} does not exist`;
-    if (extAck) message += ` (kernel: ${extAck})`;
     super(message, { exitCode: EXIT_FAILED, code: name });
     this.errno = errno;
     this.errnoName = name;

@@ -3,30 +3,18 @@
  * sequence number, dumps, and bulk requests pipelined with a bounded in-flight window and several
  * messages per datagram.
  *
- * Built on the `netlink` package's RawNetlinkSocket (a dgram-like native socket). The framing,
- * matching and error translation are ours so that we control batching and error messages.
+ * Built on NetlinkSocket (socket.ts, ha's own native addon). The framing, matching and error
+ * translation are ours so that we control batching and error messages.
  */
-import { createRequire } from 'node:module';
-import { HaError, UnavailableError } from '../errors.js';
-import { ErrorContext, NetlinkError } from './errno.js';
+import { HaError } from '../errors.js';
+import { ErrorContext, NetlinkError, errnoName } from './errno.js';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
   NetlinkMessage, encodeMessage, errorCode, extAckMessage, parseMessages,
 } from './message.js';
+import { NetlinkSocket } from './socket.js';
 
-/** The subset of netlink's RawNetlinkSocket this module uses (loaded lazily: it is a native addon). */
-interface RawSocket {
-  on(event: 'message', fn: (msg: Buffer, rinfo: { port: number }) => void): void;
-  on(event: 'error', fn: (err: Error & { code?: string; errno?: number }) => void): void;
-  on(event: 'truncatedMessage', fn: (msg: Buffer) => void): void;
-  send(msg: Uint8Array | Uint8Array[], options: object, cb: (err?: Error) => void): void;
-  close(): void;
-  ref(): void;
-  unref(): void;
-  addMembership(group: number): void;
-  setRecvBufferSize(size: number): unknown;
-  setSendBufferSize(size: number): unknown;
-}
+const ENOBUFS = 105;
 
 export interface Request {
   type: number;
@@ -66,16 +54,6 @@ interface Pending {
   settle(outcome: Outcome): void;
 }
 
-let rawModule: { RawNetlinkSocket: new (protocol: number, options?: object) => RawSocket } | undefined;
-function loadRaw(): NonNullable<typeof rawModule> {
-  if (!rawModule) {
-    const require = createRequire(import.meta.url);
-    // only the raw socket: the package's index also loads every generated rtnetlink/nl80211 table
-    rawModule = require('netlink/dist/raw.js') as NonNullable<typeof rawModule>;
-  }
-  return rawModule;
-}
-
 const sessions = new Map<number, NetlinkSession>();
 
 export class NetlinkSession {
@@ -96,10 +74,10 @@ export class NetlinkSession {
   }
 
   readonly protocol: number;
-  private socket?: RawSocket;
+  private socket?: NetlinkSocket;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<(msg: NetlinkMessage) => void>();
+  private readonly listeners = new Set<Subscriber>();
   /** Extra sockets for dumpMany. */
   private readonly helpers: NetlinkSession[] = [];
   /** Datagrams sent, for tests and benchmarks that count system calls. */
@@ -109,32 +87,32 @@ export class NetlinkSession {
     this.protocol = protocol;
   }
 
-  private open(): RawSocket {
+  private open(): NetlinkSocket {
     if (this.socket) return this.socket;
-    const { RawNetlinkSocket } = loadRaw();
-    let sock: RawSocket;
-    try {
-      // one recvmsg per datagram into a 64 KiB buffer instead of peeking at each one's size
-      // first: the kernel caps netlink datagrams at 32 KiB, so nothing is cut off
-      sock = new RawNetlinkSocket(this.protocol, { messagePeeking: false, msgBufferSize: 65536 });
-    } catch (error) {
-      throw new UnavailableError(`cannot open a netlink socket (protocol ${this.protocol}): ${(error as Error).message}`);
-    }
-    try {
-      sock.setRecvBufferSize(4 * 1024 * 1024);
-      sock.setSendBufferSize(1024 * 1024);
-    } catch {
-      // best effort: the kernel caps these at rmem_max/wmem_max
-    }
-    sock.on('message', (buf, rinfo) => {
-      if (rinfo.port !== 0) return; // only the kernel speaks to us
-      this.receive(buf);
-    });
-    sock.on('truncatedMessage', () => this.failAll(new HaError('netlink reply larger than the receive buffer (truncated)')));
-    sock.on('error', (err) => this.failAll(new HaError(`netlink socket error: ${err.code ?? err.message}`, { cause: err })));
-    sock.unref();
+    const sock = new NetlinkSocket(this.protocol);
+    sock.onDatagram = (buf) => this.receive(buf);
+    sock.onError = (errno) => this.socketError(errno);
     this.socket = sock;
     return sock;
+  }
+
+  /**
+   * Most requests in flight at once: when every one of them fails, each gets its own error
+   * reply, and all of them must fit in the receive queue or the kernel drops some (ENOBUFS).
+   * An error reply costs the queue about 1 KiB (capped ACKs, so the request is not echoed).
+   */
+  private windowLimit(): number {
+    const bytes = this.open().receiveBuffer;
+    return Math.max(16, Math.floor(bytes / 2 / 1024));
+  }
+
+  /** A socket error: ENOBUFS means replies were lost, so every pending request fails and subscribers resync. */
+  private socketError(errno: number): void {
+    const error = errno === ENOBUFS
+      ? new HaError('netlink replies were lost (the receive queue overran); nothing more was sent', { code: 'ENOBUFS' })
+      : new HaError(`netlink socket error: ${errnoName(errno)}`, { code: errnoName(errno) });
+    this.failAll(error);
+    for (const l of this.listeners) l.onError?.(error);
   }
 
   private nextSeq(): number {
@@ -147,7 +125,7 @@ export class NetlinkSession {
     for (const msg of parseMessages(buf)) {
       const p = this.pending.get(msg.seq);
       if (!p) {
-        for (const fn of this.listeners) fn(msg);
+        for (const l of this.listeners) l.onMessage(msg);
         continue;
       }
       if (msg.flags & NLM_F_DUMP_INTR) p.interrupted = true;
@@ -179,7 +157,7 @@ export class NetlinkSession {
       if (q) this.finish(c, { ok: true, messages: q.messages });
     }
     this.pending.delete(seq);
-    if (this.pending.size === 0 && this.listeners.size === 0) this.socket?.unref();
+    if (this.pending.size === 0 && this.listeners.size === 0) this.socket?.keepAlive(false);
     p.settle(outcome);
   }
 
@@ -195,16 +173,19 @@ export class NetlinkSession {
     const flags = NLM_F_REQUEST | (req.flags ?? 0) | (dump || !ack ? 0 : NLM_F_ACK);
     const parts = Array.isArray(req.payload) ? req.payload : [req.payload as Uint8Array];
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, ...parts);
-    if (this.pending.size === 0) sock.ref();
+    if (this.pending.size === 0) sock.keepAlive(true);
     this.pending.set(seq, { dump, messages: [], interrupted: false, context: req.context, settle });
     return bytes;
   }
 
   private transmit(datagram: Buffer[] | Buffer, seqsOf: () => number[]): void {
     this.datagramsSent++;
-    this.socket!.send(datagram, {}, (err) => {
-      if (!err) return;
-      const error = new HaError(`netlink send failed: ${(err as Error & { code?: string }).code ?? err.message}`, { cause: err });
+    // the kernel handles a datagram inside sendmsg: its replies are queued when this returns
+    const rc = this.socket!.send(datagram);
+    if (rc === 0) return;
+    const error = new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoName(-rc) });
+    // settled later, not from inside the caller's send loop
+    queueMicrotask(() => {
       for (const seq of seqsOf()) this.finish(seq, { ok: false, error });
     });
   }
@@ -257,7 +238,7 @@ export class NetlinkSession {
    * first failure are not sent and their outcome is undefined.
    */
   async bulk(requests: Iterable<Request>, options: BulkOptions = {}): Promise<(Outcome | undefined)[]> {
-    const window = Math.max(1, options.window ?? 256);
+    const window = Math.max(1, Math.min(options.window ?? 256, this.windowLimit()));
     const perDatagram = Math.max(1, Math.min(options.perDatagram ?? 32, window));
     const stopOnError = options.stopOnError ?? true;
     const ackLastOnly = options.ackLastOnly ?? true;
@@ -309,15 +290,20 @@ export class NetlinkSession {
     return outcomes;
   }
 
-  /** Join a multicast group and receive its notifications (keeps the process alive until close). */
-  subscribe(group: number, fn: (msg: NetlinkMessage) => void): () => void {
+  /**
+   * Join a multicast group and receive its notifications (keeps the process alive until the
+   * returned function is called). `onError` hears socket errors: ENOBUFS means notifications
+   * were lost and the listener should read the state again.
+   */
+  subscribe(group: number, onMessage: (msg: NetlinkMessage) => void, onError?: (error: HaError) => void): () => void {
     const sock = this.open();
     sock.addMembership(group);
-    this.listeners.add(fn);
-    sock.ref();
+    const sub: Subscriber = { onMessage, onError };
+    this.listeners.add(sub);
+    sock.keepAlive(true);
     return () => {
-      this.listeners.delete(fn);
-      if (this.listeners.size === 0 && this.pending.size === 0) sock.unref();
+      this.listeners.delete(sub);
+      if (this.listeners.size === 0 && this.pending.size === 0) sock.keepAlive(false);
     };
   }
 
@@ -328,6 +314,11 @@ export class NetlinkSession {
     this.socket = undefined;
     if (sessions.get(this.protocol) === this) sessions.delete(this.protocol);
   }
+}
+
+interface Subscriber {
+  onMessage(msg: NetlinkMessage): void;
+  onError?(error: HaError): void;
 }
 
 class DumpInterrupted extends HaError {

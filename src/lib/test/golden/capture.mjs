@@ -1,12 +1,20 @@
 // Captures the golden datagrams in this folder. Run as root inside a fresh namespace:
 //   ip netns add cap && ip netns exec cap node capture.mjs . ; ip netns del cap
-import { createRequire } from 'node:module';
-const require = createRequire(new URL('../../package.json', import.meta.url));
-const { RawNetlinkSocket } = require('netlink');
+// A plain socket from ha's addon, without the options ha's sessions set (extended and capped
+// ACKs), so the error reply echoes the request whole.
+import { native } from '@ha/native';
 const out = process.argv[2];
 const fs = await import('node:fs');
 function hdr(type, flags, seq, payload) { const b = Buffer.alloc(16 + payload.length); b.writeUInt32LE(16 + payload.length, 0); b.writeUInt16LE(type, 4); b.writeUInt16LE(flags, 6); b.writeUInt32LE(seq, 8); payload.copy(b, 16); return b; }
-function ask(proto, msg) { return new Promise((res) => { const s = new RawNetlinkSocket(proto); const got = []; s.on('message', (m) => { got.push(Buffer.from(m)); if (got.length >= 1) { s.close(); res(got[0]); } }); s.send(msg, {}, () => {}); }); }
+function ask(proto, msg) {
+  const n = native();
+  const fd = n.socket(16, 3, proto);
+  const addr = Buffer.alloc(12); addr.writeUInt16LE(16, 0);
+  n.bind(fd, addr);
+  n.sendmsg(fd, msg, null, null);
+  const buf = Buffer.alloc(65536);
+  for (;;) { const r = n.recvNetlink(fd, buf); if (typeof r !== 'number') { n.close(fd); return Buffer.from(buf.subarray(0, r[0])); } }
+}
 // RTM_GETLINK index 1 (lo)
 const ifi = Buffer.alloc(16); ifi.writeInt32LE(1, 4);
 fs.writeFileSync(`${out}/rtm-newlink-lo.hex`, (await ask(0, hdr(18, 1, 1, ifi))).toString('hex') + '\n');
