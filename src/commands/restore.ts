@@ -1,10 +1,8 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, OperationError, stateFlags } from '@ha/lib';
-import {
-  Change, applyAll, describePlans, loadProviders, loadState, planAll, resolveStatePath, withStateLock,
-} from '@ha/lib/state';
-import { renderChanges } from '../plan-output.js';
+import { HaCommand, Progress, applySteps, stateFlags } from '@ha/lib';
+import { Change, describePlans, loadProviders, loadState, planAll, resolveStatePath } from '@ha/lib/state';
+import { LIST_AT_MOST, renderChanges, renderCounts } from '../plan-output.js';
 
 interface RestoreResult {
   file: string;
@@ -40,35 +38,32 @@ With --dry-run the plan is printed and nothing is changed (the same as ha diff).
     const { args, flags } = await this.parse(Restore);
     const file = resolveStatePath(args.file ?? flags.state);
     const providers = await loadProviders(this.config);
-    const run = async (): Promise<RestoreResult> => {
-      const state = await loadState(file, providers);
-      const plans = await planAll(file, providers, state);
-      const sections = describePlans(plans);
-      if (flags['dry-run']) return { file, dryRun: true, applied: 0, sections };
-      const total = sections.reduce((n, s) => n + s.changes.length, 0);
-      const progress = process.stderr.isTTY && !this.jsonEnabled() && total > 50;
-      let n = 0;
-      const result = await applyAll(plans, progress ? () => {
-        n++;
-        if (n % 25 === 0 || n === total) process.stderr.write(`\rrestoring: ${n}/${total}`);
-      } : undefined);
-      if (progress) process.stderr.write('\r\x1b[K');
-      if (result.failure) {
-        const f = result.failure;
-        const undo = f.undoErrors.length === 0
-          ? `undid the ${f.undone} change(s) made before it`
-          : `undo failed for ${f.undoErrors.length} change(s): ${f.undoErrors.join('; ')}`;
-        throw new OperationError(`restore failed at ${f.change.op} ${f.change.object}: ${f.message}; ${undo}`, 'ERESTORE');
-      }
-      return { file, dryRun: false, applied: result.applied, sections };
-    };
-    // the dry run only reads; a real restore holds the lock so no save or restore interleaves
-    return flags['dry-run'] ? run() : withStateLock(file, run);
+    // reading and checking the file needs no lock (nor a writable folder: early boot, read-only media)
+    const state = await loadState(file, providers);
+    if (!flags['dry-run']) {
+      // the kernel parts this file restores, in restore order: no other ha changes them meanwhile
+      const sections = providers.filter((p) => state[p.name] !== undefined).map((p) => p.name);
+      await this.lockKernel(...sections);
+    }
+    const plans = await planAll(file, providers, state);
+    const sections = describePlans(plans);
+    if (flags['dry-run']) return { file, dryRun: true, applied: 0, sections };
+    const total = sections.reduce((n, s) => n + s.changes.length, 0);
+    const progress = new Progress('restoring', total, { enabled: !this.jsonEnabled() && total > 50 });
+    try {
+      const applied = await applySteps(plans.map((p) => ({ name: p.name, steps: p.steps })), { action: 'restore', target: 'the kernel' }, { onStep: () => progress.tick() });
+      return { file, dryRun: false, applied, sections };
+    } finally {
+      progress.done();
+    }
   }
 
   protected override render(r: RestoreResult): string {
     const total = r.sections.reduce((n, s) => n + s.changes.length, 0);
     if (total === 0) return `The kernel already matches ${r.file}; nothing to do.`;
+    // a plan is shown in full; an applied restore of many changes is summed up per section (the
+    // changes are in --json, and --dry-run shows them before)
+    if (!r.dryRun && total > LIST_AT_MOST) return `${renderCounts(r.sections)}\nApplied ${r.applied} change(s) (--json lists each one).`;
     const plan = renderChanges(r.sections);
     return r.dryRun ? `Would apply ${total} change(s):\n${plan}` : `${plan}\nApplied ${r.applied} change(s).`;
   }

@@ -13,7 +13,7 @@ interface SaveResult {
 
 export default class Save extends HaCommand<SaveResult> {
   static override summary = 'Save the kernel state of every installed plugin to the state file.';
-  static override description = `Captures each installed plugin's section (bonds, routes, ipvs, checks, vrrp) from the running kernel and writes them to the state file atomically: a temporary file is written and synced, then renamed over the old one, so an interrupted save never leaves a damaged file. The file is created with mode 0600 and a lock keeps two ha processes from writing it at once.
+  static override description = `Captures each installed plugin's section (bonds, routes, ipvs, checks, vrrp) from the running kernel and writes them to the state file atomically: a temporary file is written and synced, then renamed over the old one, so an interrupted save never leaves a damaged file. The file is created with mode 0600 and a lock (FILE.lock, which the kernel releases if ha dies) keeps two ha processes from writing it at once; the kernel locks keep a restore from changing the kernel while it is read. A state file that is a symbolic link is written through: the link stays and its target is replaced.
 
 A section whose kernel support is missing (for example IPVS on a kernel without the ip_vs module) is skipped with the reason, and its previous content in the file is kept. Sections of plugins that are not installed are kept as they were.
 
@@ -33,6 +33,8 @@ If the existing file is not valid, save refuses to overwrite it unless --force i
     const { flags } = await this.parse(Save);
     const file = resolveStatePath(flags.state);
     const providers = await loadProviders(this.config);
+    // no restore changes the kernel while it is captured, and no other save writes the file
+    await this.lockKernel(...providers.map((p) => p.name));
     return withStateLock(file, async () => {
       let previous;
       try {

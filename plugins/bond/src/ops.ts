@@ -1,9 +1,10 @@
 /**
  * The multi-request operations the commands and the state section share: create a bond with its
  * ports, and change a bond's mode or options, including the down / release / re-add sequence
- * the kernel needs for some of them, after which the bond is put back as it was.
+ * the kernel needs for some of them, after which the bond is put back as it was. Each is a list of
+ * steps for the step engine (@ha/lib steps.ts): a failure or a signal midway undoes what was made.
  */
-import { OperationError, UsageError } from '@ha/lib';
+import { OperationError, UsageError, applyAllOrNone, type Step } from '@ha/lib';
 import { Link, getLink, listLinks } from '@ha/lib/netlink';
 import {
   Bond, changeBond, createBond, deleteBond, describeRestricted, enslave, findBond, getBond, releasePort, setUp,
@@ -40,24 +41,58 @@ async function getLinkByIndex(index: number): Promise<string> {
   return (await listLinks()).find((l) => l.index === index)?.name ?? `#${index}`;
 }
 
-/** Create the bond, enslave its ports in order, set the primary, bring it up; on failure remove it again. */
-export async function createWithPorts(spec: BondSpec, ports?: Array<Pick<Link, 'name' | 'index' | 'up'>>): Promise<Bond> {
-  await createBond(spec.name, spec.mode, spec.options);
-  try {
-    const link = await getLink(spec.name);
-    const self = { name: spec.name, index: link.index };
-    const list = ports ?? await Promise.all(spec.ports.map((p) => freePort(spec.name, p)));
-    for (const p of list) await enslave(self, p);
-    if (spec.primary) {
-      const p = list.find((x) => x.name === spec.primary) ?? await getLink(spec.primary);
-      await changeBond(self, { primary: p.index });
-    }
-    if (spec.up !== false) await setUp(self, true);
-  } catch (error) {
-    const made = await findBond(spec.name).catch(() => undefined);
-    if (made) await deleteBond(made).catch(() => undefined);
-    throw error;
+type PortRef = Pick<Link, 'name' | 'index' | 'up'>;
+
+/** The bond named, as it is when a step runs (its index exists only once it is created). */
+async function self(name: string): Promise<{ name: string; index: number }> {
+  return { name, index: (await getLink(name)).index };
+}
+
+/**
+ * Steps that create the bond, enslave its ports in order, set the primary and bring it up; undone,
+ * the bond goes down, loses its primary and ports, and is deleted.
+ */
+export async function createSteps(spec: BondSpec, ports?: PortRef[]): Promise<Step[]> {
+  const list = ports ?? await Promise.all(spec.ports.map((p) => freePort(spec.name, p)));
+  const bond = `bond ${spec.name}`;
+  const steps: Step[] = [{
+    op: 'add', object: bond, detail: spec.mode,
+    apply: () => createBond(spec.name, spec.mode, spec.options),
+    undo: async () => {
+      const made = await findBond(spec.name);
+      if (made) await deleteBond(made);
+    },
+  }];
+  for (const p of list) {
+    steps.push({
+      op: 'add', object: `port ${p.name} of ${bond}`,
+      apply: async () => enslave(await self(spec.name), p),
+      undo: async () => {
+        await releasePort({ name: spec.name }, p);
+        if (p.up) await setUp(p, true);
+      },
+    });
   }
+  if (spec.primary) {
+    const primary = spec.primary;
+    steps.push({
+      op: 'change', object: bond, detail: `primary ${primary}`,
+      apply: async () => {
+        const p = list.find((x) => x.name === primary) ?? await getLink(primary);
+        await changeBond(await self(spec.name), { primary: p.index });
+      },
+      undo: async () => changeBond(await self(spec.name), { primary: 0 }),
+    });
+  }
+  if (spec.up !== false) {
+    steps.push({ op: 'change', object: bond, detail: 'up', apply: async () => setUp(await self(spec.name), true), undo: async () => setUp(await self(spec.name), false) });
+  }
+  return steps;
+}
+
+/** Create the bond with its ports, all or nothing (for a state-section step made of several requests). */
+export async function createWithPorts(spec: BondSpec, ports?: PortRef[]): Promise<Bond> {
+  await applyAllOrNone(await createSteps(spec, ports));
   return getBond(spec.name);
 }
 
@@ -117,48 +152,59 @@ export function refuseRestricted(bond: Bond, plan: ChangePlan): void {
 }
 
 /**
- * Change a bond. With the down/release sequence when the plan needs it: the bond goes down, its
- * ports are released, the change is made, the ports are added back in their order, the primary
- * and the active port are set again, and the bond comes back up if it was up.
+ * Steps that change a bond. With the down/release sequence when the plan needs it: the bond goes
+ * down, its ports are released, the change is made, the ports are added back in their order, the
+ * primary and the active port are set again, and the bond comes back up if it was up. Undone
+ * newest first, each step puts back what it changed, so the bond ends as it was.
  */
-export async function applyChange(bond: Bond, mode: Mode, plan: ChangePlan, primary: string | undefined): Promise<Bond> {
+export function changeSteps(bond: Bond, mode: Mode, plan: ChangePlan, primary: string | undefined): Step[] {
   const ports = bond.ports.map((p) => ({ name: p.name, index: p.index, up: false }));
-  let down = false;
-  let released = false;
-  try {
-    if (plan.needDown || plan.needNoPorts) {
-      if (bond.up) await setUp(bond, false);
-      down = bond.up;
+  const object = `bond ${bond.name}`;
+  const steps: Step[] = [];
+  const down = (plan.needDown || plan.needNoPorts) && bond.up;
+  if (down) steps.push({ op: 'change', object, detail: 'down', apply: () => setUp(bond, false), undo: () => setUp(bond, true) });
+  if (plan.needNoPorts) {
+    for (const p of ports) {
+      steps.push({ op: 'delete', object: `port ${p.name} of ${object}`, apply: () => releasePort(bond, p), undo: () => enslave(bond, p) });
     }
-    if (plan.needNoPorts) {
-      for (const p of ports) await releasePort(bond, p);
-      released = true;
-    }
-    if (plan.modeChange || Object.keys(plan.options).length > 0) {
-      await changeBond(bond, { ...(plan.modeChange ? { mode } : {}), options: plan.options });
-    }
-    if (released) {
-      for (const p of ports) await enslave(bond, p);
-      released = false;
-    }
-    if (FAILOVER_MODES.includes(mode) && (plan.primaryChange || (plan.needNoPorts && primary))) {
-      const p = primary ? bond.ports.find((x) => x.name === primary) ?? await getLink(primary) : undefined;
-      await changeBond(bond, { primary: p ? p.index : 0 });
-    }
-    if (down) {
-      await setUp(bond, true);
-      down = false;
-    }
-    if (bond.active && FAILOVER_MODES.includes(mode) && plan.needNoPorts && !primary) {
-      const a = bond.ports.find((p) => p.name === bond.active);
-      if (a) await changeBond(bond, { active: a.index }).catch(() => undefined);
-    }
-  } catch (error) {
-    // put back what can be put back: the ports and the up state
-    if (released) for (const p of ports) await enslave(bond, p).catch(() => undefined);
-    if (down) await setUp(bond, true).catch(() => undefined);
-    throw error;
   }
+  if (plan.modeChange || Object.keys(plan.options).length > 0) {
+    const back: BondOptions = {};
+    for (const k of Object.keys(plan.options)) if (bond.options[k] !== undefined) back[k] = bond.options[k]!;
+    steps.push({
+      op: 'change', object, detail: plan.keys.join(', ') || 'mode',
+      apply: () => changeBond(bond, { ...(plan.modeChange ? { mode } : {}), options: plan.options }),
+      undo: () => changeBond(bond, { ...(plan.modeChange ? { mode: bond.mode } : {}), options: plan.modeChange ? bond.options : back }),
+    });
+  }
+  if (plan.needNoPorts) {
+    for (const p of ports) {
+      steps.push({ op: 'add', object: `port ${p.name} of ${object}`, apply: () => enslave(bond, p), undo: () => releasePort(bond, p) });
+    }
+  }
+  if (FAILOVER_MODES.includes(mode) && (plan.primaryChange || (plan.needNoPorts && primary))) {
+    const was = bond.primary ? bond.ports.find((x) => x.name === bond.primary) : undefined;
+    steps.push({
+      op: 'change', object, detail: `primary ${primary ?? 'none'}`,
+      apply: async () => {
+        const p = primary ? bond.ports.find((x) => x.name === primary) ?? await getLink(primary) : undefined;
+        await changeBond(bond, { primary: p ? p.index : 0 });
+      },
+      undo: () => changeBond(bond, { primary: was ? was.index : 0 }),
+    });
+  }
+  if (down) steps.push({ op: 'change', object, detail: 'up', apply: () => setUp(bond, true), undo: () => setUp(bond, false) });
+  if (bond.active && FAILOVER_MODES.includes(mode) && plan.needNoPorts && !primary) {
+    // the port that was active becomes active again, where the kernel lets it (best effort)
+    const a = bond.ports.find((p) => p.name === bond.active);
+    if (a) steps.push({ op: 'change', object, detail: `active ${a.name}`, apply: () => changeBond(bond, { active: a.index }).catch(() => undefined), undo: async () => undefined });
+  }
+  return steps;
+}
+
+/** Change a bond, all or nothing (for a state-section step made of several requests). */
+export async function applyChange(bond: Bond, mode: Mode, plan: ChangePlan, primary: string | undefined): Promise<Bond> {
+  await applyAllOrNone(changeSteps(bond, mode, plan, primary));
   return getBond(bond.name);
 }
 

@@ -376,9 +376,4 @@ export function changedKeys(from: BondOptions, to: BondOptions): string[] {
   return OPTIONS.map((o) => o.key).filter((k) => (from[k] !== undefined || to[k] !== undefined) && !sameValue(from[k], to[k]));
 }
 
-/** An interface name the kernel accepts (dev_valid_name). */
-export function checkIfname(name: string, what: string): void {
-  if (name === '' || name.length > 15 || name === '.' || name === '..' || /[/:\s]/.test(name)) {
-    throw new UsageError(`${what} ${JSON.stringify(name)}: not a valid interface name (1-15 characters, no "/", ":" or spaces)`);
-  }
-}
+export { checkIfname } from '@ha/lib/netlink';

@@ -11,17 +11,21 @@ import { applyChange, createWithPorts, freePort, planChange } from './ops.js';
 import { BondOptions, Mode, OPTIONS, changedKeys, valueText } from './options.js';
 import { BondsSection, normalizeEntry } from './section.js';
 
-interface Want { mode: Mode; options: BondOptions; ports: string[]; primary?: string }
+interface Want { mode: Mode; options: BondOptions; ports: string[]; primary?: string; up: boolean }
 
 function describe(w: Want): string {
   const opts = OPTIONS.filter((o) => w.options[o.key] !== undefined).map((o) => `${o.key} ${valueText(w.options[o.key])}`);
-  return [w.mode, ...opts, w.ports.length ? `ports ${w.ports.join(',')}` : 'no ports', ...(w.primary ? [`primary ${w.primary}`] : [])].join(', ');
+  return [w.mode, ...opts, w.ports.length ? `ports ${w.ports.join(',')}` : 'no ports', ...(w.primary ? [`primary ${w.primary}`] : []), ...(w.up ? [] : ['down'])].join(', ');
 }
 
-const wantOf = (b: Bond): Want => ({ mode: b.mode, options: b.options, ports: b.ports.map((p) => p.name), ...(b.primary ? { primary: b.primary } : {}) });
+const wantOf = (b: Bond): Want => ({ mode: b.mode, options: b.options, ports: b.ports.map((p) => p.name), ...(b.primary ? { primary: b.primary } : {}), up: b.up });
 
-async function create(name: string, w: Want, up = true): Promise<void> {
-  await createWithPorts({ name, mode: w.mode, options: w.options, ports: w.ports, ...(w.primary ? { primary: w.primary } : {}), up });
+async function create(name: string, w: Want): Promise<void> {
+  await createWithPorts({ name, mode: w.mode, options: w.options, ports: w.ports, ...(w.primary ? { primary: w.primary } : {}), up: w.up });
+}
+
+async function setAdmin(name: string, up: boolean): Promise<void> {
+  await setUp(await getBond(name), up);
 }
 
 async function remove(name: string): Promise<void> {
@@ -66,11 +70,12 @@ export async function planBonds(section: BondsSection, current?: Bond[]): Promis
   const adds: Step[] = [];
   const changes: Step[] = [];
   const creates: Step[] = [];
+  const admin: Step[] = [];
 
   for (const [name, b] of now) {
     if (want.has(name)) continue;
     const old = wantOf(b);
-    deletes.push({ op: 'delete', object: `bond ${name}`, detail: describe(old), apply: () => remove(name), undo: () => create(name, old, b.up) });
+    deletes.push({ op: 'delete', object: `bond ${name}`, detail: describe(old), apply: () => remove(name), undo: () => create(name, old) });
   }
   for (const [name, w] of want) {
     const cur = now.get(name);
@@ -96,7 +101,10 @@ export async function planBonds(section: BondsSection, current?: Bond[]): Promis
         undo: async () => { await change(name, old); if (cur.up) await setUp(cur, true).catch(() => undefined); },
       });
     }
+    if (cur.up !== w.up) {
+      admin.push({ op: 'change', object: `bond ${name}`, detail: w.up ? 'down -> up' : 'up -> down', apply: () => setAdmin(name, w.up), undo: () => setAdmin(name, cur.up) });
+    }
   }
   // ports leave their old bonds before they join new ones; primaries are set once the ports are in
-  return [...deletes, ...releases, ...adds, ...changes, ...creates];
+  return [...deletes, ...releases, ...adds, ...changes, ...creates, ...admin];
 }

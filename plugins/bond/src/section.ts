@@ -14,6 +14,8 @@ export interface BondEntry {
   options?: BondOptions;
   ports?: string[];
   primary?: string;
+  /** Administrative state: up (the default) or down. */
+  up?: boolean;
 }
 
 export type BondsSection = Record<string, BondEntry>;
@@ -30,7 +32,7 @@ function optionSchema(o: OptionSpec): JsonSchema {
   }
 }
 
-const ifname = { type: 'string', minLength: 1, maxLength: 15, pattern: '^[^/:\\s]+$' } as const;
+const ifname = { type: 'string', format: 'ifname' } as const;
 
 const bondSchema: JsonSchema = {
   type: 'object',
@@ -46,20 +48,21 @@ const bondSchema: JsonSchema = {
     },
     ports: { type: 'array', uniqueItems: true, items: ifname, description: 'Ports, in the order they are enslaved.' },
     primary: { ...ifname, description: 'Primary port (active-backup, balance-tlb, balance-alb); one of the ports.' },
+    up: { type: 'boolean', description: 'Administrative state (ip link set BOND up/down); default true.' },
   },
 };
 
 export const bondsSectionSchema: JsonSchema = {
   type: 'object',
   description: 'Bonding interfaces by name: mode, options, ports and primary port (ha bond).',
-  additionalProperties: false,
-  patternProperties: { '^[^/:\\s]{1,15}$': bondSchema },
+  additionalProperties: bondSchema,
+  propertyNames: { type: 'string', format: 'ifname' },
 };
 
 /** Fill in what a hand-written entry leaves out (link monitoring default); throws UsageError. */
 export function normalizeEntry(name: string, e: BondEntry): Required<Omit<BondEntry, 'primary'>> & { primary?: string } {
   const options = resolveOptions(e.mode, e.options ?? {}, {}, `bond ${name}`);
-  const out = { mode: e.mode, options, ports: [...(e.ports ?? [])] } as Required<Omit<BondEntry, 'primary'>> & { primary?: string };
+  const out = { mode: e.mode, options, ports: [...(e.ports ?? [])], up: e.up ?? true } as Required<Omit<BondEntry, 'primary'>> & { primary?: string };
   if (e.primary !== undefined) out.primary = e.primary;
   return out;
 }
@@ -97,6 +100,8 @@ export function toSection(bonds: Bond[]): BondsSection {
   for (const b of bonds) {
     const e: BondEntry = { mode: b.mode, options: { ...b.options }, ports: b.ports.map((p) => p.name) };
     if (b.primary) e.primary = b.primary;
+    // up is the default: written only for a bond that is down
+    if (!b.up) e.up = false;
     out[b.name] = e;
   }
   return out;

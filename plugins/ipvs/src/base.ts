@@ -1,7 +1,7 @@
 /**
  * What the ipvs commands share: ipvsadm's optional `-p` value, and turning flags into a service key.
  */
-import { HaCommand, OperationError } from '@ha/lib';
+import { HaCommand, OperationError, type Step } from '@ha/lib';
 import { serverKeyFromOptions, serviceKeyFromOptions } from './ipvsadm/options.js';
 import { getService } from './kernel.js';
 import { Server, Service, serverId, serverLabel, serviceLabel } from './model.js';
@@ -11,6 +11,11 @@ export abstract class IpvsCommand<T> extends HaCommand<T> {
   override async init(): Promise<void> {
     this.argv = withOptionalPersistence(this.argv);
     await super.init();
+  }
+
+  /** Make changes to the IPVS table through the step engine (after lockKernel('ipvs')). */
+  protected changeIpvs(steps: Step | Step[]): Promise<number> {
+    return this.change(steps, { target: 'the IPVS table' });
   }
 }
 

@@ -3,6 +3,8 @@
  * changing the command name. Values are turned into model objects by ipvsadm/options.ts.
  */
 import * as Flags from '@oclif/core/flags';
+import { UsageError } from '@ha/lib';
+import { LIMITS } from './limits.js';
 import { DEFAULT_PERSISTENCE_TIMEOUT, SCHEDULERS, SCHED_FLAGS, TUNNEL_TYPES } from './model.js';
 
 const SERVICE = 'SERVICE';
@@ -68,6 +70,12 @@ export function withOptionalPersistence(argv: string[]): string[] {
 
 /** The flag values, renamed to IpvsOptions' camelCase fields. */
 export function toOptions(flags: Record<string, unknown>): Record<string, unknown> {
+  // ipvsadm -S writes marks above 2147483647 as negative numbers, and restore reads them so; on
+  // the command line a negative mark is a mistake
+  const mark = flags['fwmark-service'];
+  if (typeof mark === 'string' && mark.trim().startsWith('-')) {
+    throw new UsageError(`-f/--fwmark-service: "${mark}" is not a firewall mark from ${LIMITS.fwmark.min} to ${LIMITS.fwmark.max}`);
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) {
     if (v === undefined || v === false) continue;

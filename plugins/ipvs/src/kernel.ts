@@ -13,7 +13,7 @@ import {
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
 } from './codec.js';
 import { closeSync, openSync } from 'node:fs';
-import { linePieces } from '@ha/lib';
+import { UnavailableError, linePieces, moduleAvailable } from '@ha/lib';
 import { formatAddress, ipv4Text } from './addr.js';
 import {
   Family, Protocol, Server, Service, ServiceKey, SyncDaemon, Timeouts, isFwmark, serverLabel, serviceId, serviceLabel,
@@ -423,4 +423,23 @@ export async function stopDaemon(state: 'master' | 'backup'): Promise<void> {
   await session().request(genlRequest(f, CMD.DEL_DAEMON, cmdAttrs.encode({ daemon: { state: state === 'master' ? 1 : 2 } }), {
     context: { object: `${state} sync daemon`, messages: { ESRCH: `no ${state} sync daemon is running` } },
   }));
+}
+
+/**
+ * Refuse a table whose schedulers or persistence engines this kernel cannot load, before anything
+ * changes, naming only what is missing (exit 1: the kernel lacks them).
+ */
+export function checkModules(services: Iterable<Pick<Service, 'scheduler' | 'pe'>>): void {
+  const missing = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const s of services) {
+    for (const [kind, name, mod] of [['scheduler', s.scheduler, `ip_vs_${s.scheduler}`], ['persistence engine', s.pe, `ip_vs_pe_${s.pe}`]] as const) {
+      if (!name || seen.has(mod)) continue;
+      seen.add(mod);
+      if (!moduleAvailable(mod)) missing.set(mod, `${kind} ${name}`);
+    }
+  }
+  if (missing.size === 0) return;
+  const what = [...missing.values()];
+  throw new UnavailableError(`${what.join(', ')} ${what.length === 1 ? 'is' : 'are'} not available in this kernel: load ${what.length === 1 ? 'it' : 'them'} with "modprobe ${[...missing.keys()].join(' ')}"; nothing was changed`);
 }

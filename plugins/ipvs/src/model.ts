@@ -5,6 +5,7 @@
  */
 import { UsageError } from '@ha/lib';
 import { canonicalAddress, parseAddress } from './addr.js';
+import { LIMITS } from './limits.js';
 
 export type Family = 'ipv4' | 'ipv6';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -175,6 +176,8 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
   if (!parsed) {
     throw new UsageError(`${what}: "${host}" is not an IPv4 or IPv6 address (hostnames are not resolved; write the address)`);
   }
+  const mapped = v4MappedProblem(parsed.family, parsed.address);
+  if (mapped) throw new UsageError(`${what}: ${mapped}`);
   let port: number;
   if (portText === undefined || portText === '') {
     if (defaultPort === undefined) throw new UsageError(`${what}: "${text}" has no port; write ADDRESS:PORT`);
@@ -186,8 +189,17 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
 }
 
 export function parsePort(text: string, what: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${what}: port "${text}" is not a number from 0 to 65535`);
+  if (!/^\d+$/.test(text) || Number(text) > LIMITS.port.max) throw new UsageError(`${what}: port "${text}" is not a number from ${LIMITS.port.min} to ${LIMITS.port.max}`);
   return Number(text);
+}
+
+/**
+ * An IPv4-mapped IPv6 address (::ffff:192.0.2.20) names an IPv4 host in IPv6 form: an IPv6
+ * service on it never sees IPv4 traffic, and a real server on it cannot be reached over IPv6.
+ */
+export function v4MappedProblem(family: Family, address: string): string | undefined {
+  const m = family === 'ipv6' ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address) : null;
+  return m ? `[${address}] is an IPv4-mapped IPv6 address, which never matches IPv4 traffic: write the IPv4 address ${m[1]}` : undefined;
 }
 
 export function parseIntRange(text: string | number, what: string, min: number, max: number): number {
@@ -238,13 +250,17 @@ export function checkService(s: Service): Array<[string, string]> {
   const add = (path: string, message: string): void => {
     problems.push([path, message]);
   };
-  if (!isFwmark(s) && s.port === 0 && !s.persistence) add('.port', 'port 0 (all ports) needs persistence (-p)');
-  if (isFwmark(s) && (s.fwmark < 1 || s.fwmark > 0xffffffff)) add('.fwmark', 'firewall mark must be from 1 to 4294967295');
+  if (!isFwmark(s) && s.port === 0 && !s.persistence) add('.port', 'port 0 (all ports) needs persistence');
+  if (isFwmark(s) && (s.fwmark < LIMITS.fwmark.min || s.fwmark > LIMITS.fwmark.max)) add('.fwmark', `firewall mark must be from ${LIMITS.fwmark.min} to ${LIMITS.fwmark.max}`);
+  if (!isFwmark(s)) {
+    const mapped = v4MappedProblem(s.family, s.address);
+    if (mapped) add('.address', mapped);
+  }
   if (!(SCHEDULERS as readonly string[]).includes(s.scheduler)) add('.scheduler', `unknown scheduler "${s.scheduler}" (expected one of ${SCHEDULERS.join(', ')})`);
   s.schedFlags.forEach((f, i) => {
     if (!schedFlagAllowed(f, s.scheduler)) add(`.schedFlags[${i}]`, `${f} is only valid with the ${f.slice(0, 2)} scheduler, not ${s.scheduler}`);
   });
-  if (s.pe && !s.persistence) add('.pe', `persistence engine ${s.pe} needs persistence (-p)`);
+  if (s.pe && !s.persistence) add('.pe', `persistence engine ${s.pe} needs persistence`);
   if (s.persistence) {
     const nm = s.persistence.netmask;
     if (s.family === 'ipv6') {
@@ -268,17 +284,19 @@ export function checkService(s: Service): Array<[string, string]> {
 export function checkServer(svc: ServiceKey, r: Server): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   if (r.family !== svc.family && r.forward !== 'tunnel') {
-    problems.push(['.address', `${r.family === 'ipv6' ? 'IPv6' : 'IPv4'} real server ${serverLabel(r)} in an ${svc.family === 'ipv6' ? 'IPv6' : 'IPv4'} service needs tunnel forwarding (-i)`]);
+    problems.push(['.address', `${r.family === 'ipv6' ? 'IPv6' : 'IPv4'} real server ${serverLabel(r)} in an ${svc.family === 'ipv6' ? 'IPv6' : 'IPv4'} service needs tunnel forwarding`]);
   }
-  if (r.weight < 0 || r.weight > 65535) problems.push(['.weight', 'weight must be from 0 to 65535']);
+  const mapped = v4MappedProblem(r.family, r.address);
+  if (mapped) problems.push(['.address', mapped]);
+  if (r.weight < LIMITS.weight.min || r.weight > LIMITS.weight.max) problems.push(['.weight', `weight must be from ${LIMITS.weight.min} to ${LIMITS.weight.max}`]);
   // the kernel refuses l > u even when u is 0 ("no upper threshold"): ERANGE
   if (r.lowerThreshold > r.upperThreshold) problems.push(['.lowerThreshold', `lower threshold ${r.lowerThreshold} is above the upper threshold ${r.upperThreshold}`]);
-  if (r.tunnel && r.forward !== 'tunnel') problems.push(['.tunnel', 'tunnel options need tunnel forwarding (-i)']);
+  if (r.tunnel && r.forward !== 'tunnel') problems.push(['.tunnel', 'tunnel settings need tunnel forwarding']);
   if (r.tunnel) {
-    if (r.tunnel.type === 'gue' && !r.tunnel.port) problems.push(['.tunnel.port', 'a gue tunnel needs --tun-port']);
-    if (r.tunnel.type !== 'gue' && r.tunnel.port) problems.push(['.tunnel.port', `--tun-port is only for gue tunnels, not ${r.tunnel.type}`]);
-    if (r.tunnel.type === 'ipip' && r.tunnel.checksum !== 'nocsum') problems.push(['.tunnel.checksum', 'checksum options are only for gue and gre tunnels']);
-    if (r.tunnel.type === 'gre' && r.tunnel.checksum === 'remcsum') problems.push(['.tunnel.checksum', '--tun-remcsum is only for gue tunnels']);
+    if (r.tunnel.type === 'gue' && !r.tunnel.port) problems.push(['.tunnel.port', 'a gue tunnel needs a port']);
+    if (r.tunnel.type !== 'gue' && r.tunnel.port) problems.push(['.tunnel.port', `a tunnel port is only for gue tunnels, not ${r.tunnel.type}`]);
+    if (r.tunnel.type === 'ipip' && r.tunnel.checksum !== 'nocsum') problems.push(['.tunnel.checksum', 'checksums are only for gue and gre tunnels']);
+    if (r.tunnel.type === 'gre' && r.tunnel.checksum === 'remcsum') problems.push(['.tunnel.checksum', 'remote checksum offload (remcsum) is only for gue tunnels']);
   }
   // a NAT real server with port 0 is valid: the kernel then keeps the packet's destination port
   return problems;

@@ -21,22 +21,8 @@ export interface PlanOptions {
  * 128 of them per datagram and 1,024 in flight stay far below the socket buffers while a restore
  * of 60,000 objects needs a quarter of the system calls the defaults (32, 256) take.
  */
-const BULK = { window: 1024, perDatagram: 128 };
-let genlSession: NetlinkSession | undefined;
-let stepsSession: NetlinkSession | undefined;
-
-/** The session IPVS steps name, for the core to pipeline them with the window above. */
-function ipvsStepsSession(): NetlinkSession {
-  const s = NetlinkSession.get(NETLINK_GENERIC);
-  if (s !== genlSession || !stepsSession) {
-    genlSession = s;
-    stepsSession = {
-      bulk: (requests: Iterable<Request>, options: BulkOptions = {}) => s.bulk(requests, { ...BULK, ...options }),
-      request: (r: Request) => s.request(r),
-    } as unknown as NetlinkSession;
-  }
-  return stepsSession;
-}
+const BULK: BulkOptions = { window: 1024, perDatagram: 128 };
+const ipvsSession = (): NetlinkSession => NetlinkSession.get(NETLINK_GENERIC);
 
 /**
  * One change to a service or a real server: one request, its undo built only when needed, and
@@ -78,11 +64,11 @@ class IpvsStep implements Step {
   }
 
   async apply(): Promise<void> {
-    await ipvsStepsSession().request(this.request);
+    await ipvsSession().request(this.request);
   }
 
   async undo(): Promise<void> {
-    await ipvsStepsSession().request(this.undoRequest());
+    await ipvsSession().request(this.undoRequest());
   }
 }
 
@@ -90,8 +76,10 @@ class IpvsStep implements Step {
 class IpvsStepNetlink {
   constructor(private readonly step: IpvsStep) {}
 
+  readonly bulk = BULK;
+
   get session(): NetlinkSession {
-    return ipvsStepsSession();
+    return ipvsSession();
   }
 
   get request(): Request {

@@ -26,7 +26,7 @@ import { statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Flags from '@oclif/core/flags';
-import { HaError, OperationError, UnavailableError, UsageError } from '@ha/lib';
+import { HaError, OperationError, RunError, UnavailableError, UsageError, runSteps, runDir, type Step } from '@ha/lib';
 import {
   Address, IpFamily, Link, NetlinkError, addAddress, confSysctl, deleteAddress, formatIp, getLink, listAddresses, listLinks,
   parseIp, readSysctl, setLinkUp, writeSysctl,
@@ -296,7 +296,7 @@ interface ReplacedRecord {
 
 /** One file per network namespace (its inode), under $HA_RUN_DIR or /run/ha. */
 export function recordPath(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.HA_RUN_DIR || '/run/ha';
+  const dir = runDir(env);
   let ns = 'unknown';
   try {
     ns = String(statSync('/proc/self/ns/net').ino);
@@ -357,10 +357,34 @@ export interface SetupResult {
   changes: Change[];
 }
 
-interface Step extends Change {
-  apply(): Promise<unknown>;
+/** A change of setup or teardown: a step for the step engine that also says what it changed. */
+interface HostStep extends Step {
+  change: Change;
   /** Recorded so that teardown can put the old value back (sysctls, link state). */
   remember: boolean;
+}
+
+function hostStep(change: Change, remember: boolean, apply: () => Promise<unknown>, undo: () => Promise<unknown>): HostStep {
+  return {
+    op: change.from === 'absent' ? 'add' : change.to === 'absent' ? 'delete' : 'change',
+    object: change.what,
+    detail: `${change.from} -> ${change.to}`,
+    change,
+    remember,
+    apply: async () => { await apply(); },
+    undo: async () => { await undo(); },
+  };
+}
+
+const TARGET = "this host's real-server settings";
+
+/** Run the steps; on failure or a signal they are undone and the record is put back as it was. */
+async function runHostSteps(steps: HostStep[], path: string, recordBefore: ReplacedRecord | undefined, action: string): Promise<void> {
+  const result = await runSteps([{ name: 'realserver', steps }]);
+  if (result.failure || result.interrupted) {
+    if (recordBefore) await saveRecord(path, recordBefore).catch(() => undefined);
+    throw new RunError(result, { action, target: TARGET });
+  }
 }
 
 export async function setupRealserver(vips: Vip[], mode: RealserverMode): Promise<SetupResult> {
@@ -375,19 +399,21 @@ export async function setupRealserver(vips: Vip[], mode: RealserverMode): Promis
   }
 
   // order matters: the sysctls first, then the interface, and the VIPs last, so that there is no
-  // moment when the address exists and the host still answers ARP for it (or drops tunnelled packets)
-  const steps: Step[] = [];
+  // moment when the address exists and the host still answers ARP for it (or drops tunnelled
+  // packets); undone in the reverse order, the VIPs go first
+  const steps: HostStep[] = [];
   for (const rule of requiredSysctls(vips, mode)) {
     const current = await readSysctl(rule.name);
     if (rule.accept.includes(current)) continue;
-    steps.push({ what: rule.name, from: current, to: rule.want, remember: true, apply: () => writeSysctl(rule.name, rule.want) });
+    steps.push(hostStep({ what: rule.name, from: current, to: rule.want }, true, () => writeSysctl(rule.name, rule.want), () => writeSysctl(rule.name, current)));
   }
   if (mode === 'tunnel' && !scene.link.up) {
-    steps.push({ what: `interface ${TUNNEL_DEVICE}`, from: 'down', to: 'up', remember: true, apply: () => setLinkUp(TUNNEL_DEVICE, true) });
+    steps.push(hostStep({ what: `interface ${TUNNEL_DEVICE}`, from: 'down', to: 'up' }, true, () => setLinkUp(TUNNEL_DEVICE, true), () => setLinkUp(TUNNEL_DEVICE, false)));
   }
   for (const vip of vips) {
     if (onDevice(scene, vip)) continue;
-    steps.push({ what: `address ${vip.prefix} on ${scene.device}`, from: 'absent', to: 'present', remember: false, apply: () => addAddress(scene.device, vip.prefix) });
+    steps.push(hostStep({ what: `address ${vip.prefix} on ${scene.device}`, from: 'absent', to: 'present' }, false,
+      () => addAddress(scene.device, vip.prefix), () => deleteAddress(scene.device, vip.prefix)));
   }
 
   const result: SetupResult = { vips: vips.map((v) => v.address), mode, device: scene.device, changes: [] };
@@ -397,32 +423,17 @@ export async function setupRealserver(vips: Vip[], mode: RealserverMode): Promis
   // original "from" as long as it still holds what that setup wrote
   const remembered = steps.filter((x) => x.remember);
   const path = recordPath();
-  const record = remembered.length ? await loadRecord(path) : { version: 1 as const, changes: {} };
-  const planned = structuredClone(record);
-  for (const s of remembered) {
-    const earlier = planned.changes[s.what];
-    planned.changes[s.what] = { from: earlier && earlier.to === s.from ? earlier.from : s.from, to: s.to };
-  }
-  if (remembered.length) await saveRecord(path, planned);
-
-  const done: Step[] = [];
-  for (const step of steps) {
-    try {
-      await step.apply();
-    } catch (error) {
-      // keep in the record only what was really replaced
-      for (const s of remembered.filter((x) => !done.includes(x))) {
-        if (record.changes[s.what]) planned.changes[s.what] = record.changes[s.what]!;
-        else delete planned.changes[s.what];
-      }
-      if (remembered.length) await saveRecord(path, planned).catch(() => undefined);
-      const message = error instanceof Error ? error.message : String(error);
-      const before = done.length ? ` (already changed: ${done.map((d) => `${d.what} ${d.from} -> ${d.to}`).join(', ')}; ha ipvs realserver teardown undoes them)` : '; nothing was changed';
-      throw new OperationError(`${message}${before}`, error instanceof HaError ? error.code : 'EFAILED', error);
+  const record = remembered.length ? await loadRecord(path) : undefined;
+  if (record) {
+    const planned = structuredClone(record);
+    for (const s of remembered) {
+      const earlier = planned.changes[s.change.what];
+      planned.changes[s.change.what] = { from: earlier && earlier.to === s.change.from ? earlier.from : s.change.from, to: s.change.to };
     }
-    done.push(step);
-    result.changes.push({ what: step.what, from: step.from, to: step.to });
+    await saveRecord(path, planned);
   }
+  await runHostSteps(steps, path, record, 'realserver setup');
+  result.changes = steps.map((x) => x.change);
   return result;
 }
 
@@ -450,30 +461,33 @@ export async function teardownRealserver(vips: Vip[], mode: RealserverMode): Pro
   // read the record before changing anything: if it cannot be read, nothing is changed
   const path = recordPath();
   const record = await loadRecord(path);
-  const before = JSON.stringify(record);
+  const recordBefore = structuredClone(record);
+  const steps: HostStep[] = [];
 
   // the VIPs go first, so that they never exist without the settings that keep the host silent
+  const all = await listAddresses();
+  const going = new Set<Address>();
   if (link) {
-    const present = await listAddresses({ index: link.index });
     for (const vip of vips) {
-      if (!present.some((a) => a.address === vip.address && isHostPrefix(a))) continue;
-      await deleteAddress(device, vip.prefix);
-      result.changes.push({ what: `address ${vip.prefix} on ${device}`, from: 'present', to: 'absent' });
+      const a = all.find((x) => x.index === link.index && x.address === vip.address && isHostPrefix(x));
+      if (!a) continue;
+      going.add(a);
+      steps.push(hostStep({ what: `address ${vip.prefix} on ${device}`, from: 'present', to: 'absent' }, false,
+        () => deleteAddress(device, vip.prefix), () => addAddress(device, vip.prefix)));
     }
   }
 
-  // what still needs the settings: VIPs left on lo or tunl0, whichever mode put them there
+  // what still needs the settings once those are gone: VIPs left on lo or tunl0, whichever mode put them there
   const lo = await linkOrAbsent(LOOPBACK_DEVICE);
   const tun = await linkOrAbsent(TUNNEL_DEVICE);
-  const all = await listAddresses();
-  const remaining = (l: Link | undefined): Address[] => (l ? all.filter((a) => a.index === l.index && isVipLike(a)) : []);
+  const remaining = (l: Link | undefined): Address[] => (l ? all.filter((a) => a.index === l.index && isVipLike(a) && !going.has(a)) : []);
   const describe = (list: Array<[Address[], string]>): string =>
     list.filter(([as]) => as.length > 0).map(([as, dev]) => `${as.map((a) => `${a.address}/${a.prefixlen}`).join(', ')} on ${dev}`).join('; ');
   const v4 = (as: Address[]): Address[] => as.filter((a) => a.family === 'ipv4');
   const arpBlockers = describe([[v4(remaining(lo)), LOOPBACK_DEVICE], [v4(remaining(tun)), TUNNEL_DEVICE]]);
   const tunBlockers = describe([[remaining(tun), TUNNEL_DEVICE]]);
 
-  const settle = async (what: string, current: string | undefined, blockers: string, looksSet: boolean, restore: (to: string) => Promise<unknown>): Promise<void> => {
+  const settle = (what: string, current: string | undefined, blockers: string, looksSet: boolean, set: (to: string) => Promise<unknown>): void => {
     if (current === undefined) return;
     const rec = record.changes[what];
     if (blockers) {
@@ -483,8 +497,7 @@ export async function teardownRealserver(vips: Vip[], mode: RealserverMode): Pro
     if (rec) {
       delete record.changes[what];
       if (current === rec.to) {
-        await restore(rec.from);
-        result.changes.push({ what, from: current, to: rec.from });
+        steps.push(hostStep({ what, from: current, to: rec.from }, false, () => set(rec.from), () => set(current)));
       } else {
         result.kept.push({ what, value: current, reason: `changed since setup set it to ${rec.to}; left as it is` });
       }
@@ -499,15 +512,15 @@ export async function teardownRealserver(vips: Vip[], mode: RealserverMode): Pro
   ];
   for (const [rule, blockers] of rules) {
     const current = await readOrAbsent(rule.name);
-    await settle(rule.name, current, blockers, current !== undefined && current !== rule.kernelDefault && rule.accept.includes(current),
+    settle(rule.name, current, blockers, current !== undefined && current !== rule.kernelDefault && rule.accept.includes(current),
       (to) => writeSysctl(rule.name, to));
   }
   if (mode === 'tunnel' && tun) {
-    const what = `interface ${TUNNEL_DEVICE}`;
-    const state = tun.up ? 'up' : 'down';
     // an interface that is up is not worth a note unless setup brought it up
-    await settle(what, state, tunBlockers, false, (to) => setLinkUp(TUNNEL_DEVICE, to === 'up'));
+    settle(`interface ${TUNNEL_DEVICE}`, tun.up ? 'up' : 'down', tunBlockers, false, (to) => setLinkUp(TUNNEL_DEVICE, to === 'up'));
   }
-  if (JSON.stringify(record) !== before) await saveRecord(path, record);
+  await runHostSteps(steps, path, undefined, 'realserver teardown');
+  result.changes = steps.map((x) => x.change);
+  if (JSON.stringify(record) !== JSON.stringify(recordBefore)) await saveRecord(path, record);
   return result;
 }

@@ -9,9 +9,12 @@ import {
   TUNNEL_TYPES, checkService, defaultNetmask, isFwmark,
 } from './model.js';
 import { compareServers, compareServiceKeys } from './ipvsadm/format.js';
+import { PERSISTENCE_ENGINES } from './ipvsadm/options.js';
+import { intSchema } from './limits.js';
 
-const u32 = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
-const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+const port = intSchema('port');
+const threshold = intSchema('threshold');
+const timeout = intSchema('timeout');
 
 const serverSchema: JsonSchema = {
   type: 'object',
@@ -20,18 +23,18 @@ const serverSchema: JsonSchema = {
   properties: {
     family: { enum: ['ipv4', 'ipv6'], description: 'Defaults to the family of the address.' },
     address: { type: 'string', format: 'ip' },
-    port: { ...port, description: 'Defaults to the service port.' },
+    port: intSchema('port', 'Defaults to the service port.'),
     forward: { enum: [...FORWARDS], description: 'masq (NAT, -m), droute (direct routing, -g, the default), tunnel (-i), local.' },
-    weight: { type: 'integer', minimum: 0, maximum: 65535, description: 'Defaults to 1.' },
-    upperThreshold: { ...u32, description: 'Upper connection threshold (-x); 0 = none.' },
-    lowerThreshold: { ...u32, description: 'Lower connection threshold (-y); 0 = none.' },
+    weight: intSchema('weight', 'Defaults to 1.'),
+    upperThreshold: { ...threshold, description: 'Upper connection threshold; 0 = none.' },
+    lowerThreshold: { ...threshold, description: 'Lower connection threshold; 0 = none; at most the upper one.' },
     tunnel: {
       type: 'object',
       additionalProperties: false,
       required: ['type'],
       properties: {
         type: { enum: [...TUNNEL_TYPES] },
-        port,
+        port: intSchema('tunPort'),
         checksum: { enum: ['nocsum', 'csum', 'remcsum'] },
       },
     },
@@ -46,18 +49,18 @@ const serviceSchema: JsonSchema = {
     protocol: { enum: [...PROTOCOLS] },
     address: { type: 'string', format: 'ip' },
     port,
-    fwmark: { type: 'integer', minimum: 1, maximum: 4294967295 },
+    fwmark: intSchema('fwmark'),
     scheduler: { enum: [...SCHEDULERS], description: `Defaults to ${DEFAULT_SCHEDULER}.` },
     persistence: {
       type: 'object',
       additionalProperties: false,
       required: ['timeout'],
       properties: {
-        timeout: { type: 'integer', minimum: 1, maximum: 4294967295 },
+        timeout: intSchema('persistence', 'Seconds.'),
         netmask: { type: ['string', 'integer'], description: 'IPv4: dotted mask; IPv6: prefix length.' },
       },
     },
-    pe: { type: 'string', pattern: '^[a-z0-9_]{1,15}$' },
+    pe: { enum: [...PERSISTENCE_ENGINES] },
     schedFlags: { type: 'array', uniqueItems: true, items: { enum: [...SCHED_FLAGS] } },
     onePacket: { type: 'boolean' },
     servers: { type: 'array', items: serverSchema },
@@ -70,12 +73,12 @@ const daemonSchema: JsonSchema = {
   required: ['state', 'interface'],
   properties: {
     state: { enum: ['master', 'backup'] },
-    interface: { type: 'string', minLength: 1, maxLength: 15 },
-    syncid: { type: 'integer', minimum: 0, maximum: 255 },
-    maxlen: { type: 'integer', minimum: 1, maximum: 65535 },
+    interface: { type: 'string', format: 'ifname' },
+    syncid: intSchema('syncid'),
+    maxlen: intSchema('syncMaxlen'),
     group: { type: 'string', format: 'ip' },
-    port: { type: 'integer', minimum: 1, maximum: 65535 },
-    ttl: { type: 'integer', minimum: 1, maximum: 255 },
+    port: intSchema('mcastPort'),
+    ttl: intSchema('mcastTtl'),
   },
 };
 
@@ -90,7 +93,7 @@ export const ipvsSectionSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['tcp', 'tcpfin', 'udp'],
-      properties: { tcp: { ...u32, minimum: 1 }, tcpfin: { ...u32, minimum: 1 }, udp: { ...u32, minimum: 1 } },
+      properties: { tcp: timeout, tcpfin: timeout, udp: timeout },
     },
     daemons: { type: 'array', maxItems: 2, items: daemonSchema },
   },

@@ -4,7 +4,7 @@
  */
 import type { SectionProvider } from '@ha/lib/state';
 import { SECTION_ORDER } from '@ha/lib/state';
-import { family, getTimeouts, listDaemons, listServices } from './kernel.js';
+import { checkModules, family, getTimeouts, listDaemons, listServices } from './kernel.js';
 import type { IpvsSection } from './model.js';
 import { planDaemons, planServices, planTimeouts } from './plan.js';
 import { checkSection, ipvsSectionSchema, normalizeSection, toSection } from './section.js';
@@ -23,6 +23,7 @@ export const ipvsProvider: SectionProvider<IpvsSection> = {
   check: checkSection,
   async plan(desired) {
     const want = normalizeSection(desired);
+    checkModules(want.services);
     return [
       ...(await planServices(want.services, await listServices({ stats: false }))),
       ...(await planTimeouts(want.timeouts)),

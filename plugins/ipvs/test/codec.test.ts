@@ -84,7 +84,7 @@ test('/proc/net/ip_vs text: fixed-column IPv4 lines and every other shape give t
     writeFileSync(join(dir, 'ip_vs'), text);
     for (const size of [7, 61, 4096]) {
       const fd = openSync(join(dir, 'ip_vs'), 'r');
-      const pieces = [...linePieces(fd, size)];
+      const pieces = [...linePieces(fd, { size })];
       closeSync(fd);
       assert.equal(pieces.join(''), text);
       assert.ok(pieces.every((p) => p.endsWith('\n')), `pieces end at line ends (${size})`);

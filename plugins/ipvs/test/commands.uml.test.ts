@@ -21,6 +21,9 @@ before(() => {
   // an interface with multicast for the sync daemon
   spawnSync('ip', ['link', 'add', 'sync0', 'type', 'dummy']);
   spawnSync('ip', ['link', 'set', 'sync0', 'up', 'multicast', 'on']);
+  // a subnet whose broadcast address the kernel refuses as a real server (inet_addr_type is not
+  // unicast): a refusal only the kernel can make, for the tests of undo midway through a restore
+  spawnSync('ip', ['addr', 'add', '203.0.113.1/24', 'dev', 'sync0']);
   ipvsadm('-C');
 });
 after(() => {
@@ -111,7 +114,7 @@ test('kernel refusals are named: existing service, missing service, missing serv
   assert.equal(oneLine(noServer.stderr), 'ha: real server 198.51.100.9:80 of service 192.0.2.30:80/tcp does not exist');
   const noModule = ha(['ipvs', 'add-service', '-t', '192.0.2.32:80', '-s', 'twos']);
   assert.equal(noModule.code, 1);
-  assert.equal(oneLine(noModule.stderr), 'ha: scheduler twos is not available in this kernel: load it with "modprobe ip_vs_twos"');
+  assert.equal(oneLine(noModule.stderr), 'ha: scheduler twos is not available in this kernel: load it with "modprobe ip_vs_twos"; nothing was changed');
 });
 
 const invalid: string[][] = [
@@ -281,7 +284,7 @@ test('restore keeps thresholds a rule leaves out (ipvsadm -S cannot write them),
   // deleting a server with thresholds, then failing: the undo puts it back with them
   ipvsadm('-e', '-t', '192.0.2.61:443', '-r', '198.51.100.3:443', '-g', '-w', '1', '-x', '40');
   const withThresholds = thresholds();
-  const failing = `${saved.replace('-a -t 192.0.2.61:443 -r 198.51.100.3:443 -g -w 1\n', '')}-A -t 192.0.2.70:80 -s twos\n`;
+  const failing = `${saved.replace('-a -t 192.0.2.61:443 -r 198.51.100.3:443 -g -w 1\n', '')}-a -t 192.0.2.61:443 -r 203.0.113.255:443 -m\n`;
   const f = ha(['ipvs', 'restore'], { input: failing });
   assert.equal(f.code, 1, f.stderr);
   assert.equal(thresholds(), withThresholds);
@@ -291,12 +294,12 @@ test('a kernel failure midway through restore undoes what was applied: the kerne
   ipvsadm('-C');
   execFileSync('ipvsadm', ['-R'], { input: RULES });
   const before = table();
-  // the weight change and the new server go through, then the kernel refuses the twos scheduler
-  // (not built for this kernel), after which everything must be rolled back
-  const failing = `${RULES.replace('198.51.100.2:80 -m -w 2', '198.51.100.2:80 -m -w 9')}-a -t 192.0.2.61:443 -r 198.51.100.9:443 -g -w 1\n-A -t 192.0.2.70:80 -s twos\n`;
+  // the weight change and the new server go through, then the kernel refuses a real server on a
+  // broadcast address, after which everything must be rolled back
+  const failing = `${RULES.replace('198.51.100.2:80 -m -w 2', '198.51.100.2:80 -m -w 9')}-a -t 192.0.2.61:443 -r 198.51.100.9:443 -g -w 1\n-A -t 192.0.2.70:80 -s wrr\n-a -t 192.0.2.70:80 -r 203.0.113.255:80 -m\n`;
   const r = ha(['ipvs', 'restore'], { input: failing });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(oneLine(r.stderr), /^ha: restore failed at add service 192\.0\.2\.70:80\/tcp: scheduler twos is not available in this kernel.*; undid the 2 change\(s\) made before it$/);
+  assert.match(oneLine(r.stderr), /^ha: restore failed at add real server 203\.0\.113\.255:80 of 192\.0\.2\.70:80\/tcp: .*invalid argument; undid the 3 change\(s\) made before it$/);
   assert.equal(table(), before);
 });
 

@@ -20,6 +20,9 @@ const made: Netns[] = [];
 let ns: Netns;
 let runDir: string;
 
+/** The realserver records in the run folder (the kernel locks live there too, in lock/). */
+const records = (): string[] => readdirSync(runDir).filter((f) => f.startsWith('realserver-'));
+
 before(() => {
   if (needsRoot) return;
   runDir = mkdtempSync(join(tmpdir(), 'ha-rs-run-'));
@@ -64,7 +67,7 @@ function loAddrs(n: Netns): string[] {
 
 /** Everything these commands may touch: addresses on lo, the ARP sysctls, the record folder. */
 function snapshot(n: Netns): string {
-  return JSON.stringify({ lo: loAddrs(n), sysctls: ARP.map((k) => `${k}=${sysctl(n, k)}`), records: readdirSync(runDir) });
+  return JSON.stringify({ lo: loAddrs(n), sysctls: ARP.map((k) => `${k}=${sysctl(n, k)}`), records: records() });
 }
 
 interface Change { what: string; from: string; to: string }
@@ -89,7 +92,7 @@ test('setup sets the ARP sysctls, then puts the VIPs on lo as /32 and /128', { s
   ]);
   assert.deepEqual(loAddrs(ns), ['127.0.0.1/8 host', `${VIP6}/128 global`, `${VIP}/32 global`, '::1/128 host'].sort());
   assert.deepEqual(ARP.map((k) => sysctl(ns, k)), ['1', '2', '1', '2']);
-  assert.equal(readdirSync(runDir).length, 1, 'the replaced values are recorded for teardown');
+  assert.equal(records().length, 1, 'the replaced values are recorded for teardown');
 });
 
 test('setup a second time changes nothing and says so', { skip: needsRoot }, () => {
@@ -147,7 +150,7 @@ test('teardown of the last VIP removes it and puts back the values setup replace
   assert.deepEqual(out.kept, []);
   assert.deepEqual(loAddrs(ns), ['127.0.0.1/8 host', '::1/128 host']);
   assert.deepEqual(ARP.map((k) => sysctl(ns, k)), ['0', '0', '0', '0']);
-  assert.deepEqual(readdirSync(runDir), [], 'the record is gone once everything is restored');
+  assert.deepEqual(records(), [], 'the record is gone once everything is restored');
 
   const again = rs(ns, 'teardown', '--vip', VIP);
   assert.equal(again.code, 0, again.stderr);
@@ -192,7 +195,7 @@ test('values that already do the job are left alone by setup and by teardown', {
       { what: 'net.ipv4.conf.all.arp_ignore', value: '2', reason: 'not set by ha ipvs realserver setup (no record of an earlier value); left as it is' },
       { what: 'net.ipv4.conf.lo.arp_announce', value: '1', reason: 'changed since setup set it to 2; left as it is' },
     ]);
-    assert.deepEqual(readdirSync(runDir), []);
+    assert.deepEqual(records(), []);
   } finally {
     for (const k of ARP) sysctlSet(ns, k, '0');
   }
@@ -272,7 +275,7 @@ test('the real server stops answering ARP for its VIP (a client on the same link
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(ARP.map((k) => sysctl(host, k)), ['0', '0', '0', '0']);
   assert.deepEqual(loAddrs(host), ['127.0.0.1/8 host', '::1/128 host']);
-  assert.deepEqual(readdirSync(runDir), []);
+  assert.deepEqual(records(), []);
 });
 
 /** Bad input: exit 2, one line on stderr naming the problem, nothing on stdout, nothing changed. */

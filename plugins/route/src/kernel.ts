@@ -517,28 +517,6 @@ export async function sendNexthop(op: 'add' | 'replace' | 'delete', nh: Nexthop,
   await rtnl().request(nexthopRequest(op, nh, l ?? await links()));
 }
 
-/**
- * After a route stopped using nexthop group `id`: delete the group and its members if ha made them
- * (protocol static) and no route or other group uses them. Returns the ids deleted.
- */
-export async function removeUnusedGroup(id: number, l: Links): Promise<number[]> {
-  const routes = await listRoutes({ table: 'all' }, l);
-  const nhs = await listNexthops(l);
-  const used = new Set<number>(routes.flatMap((x) => (x.nhid === undefined ? [] : [x.nhid])));
-  const old = nhs.find((n) => n.id === id);
-  if (!old || used.has(old.id) || old.protocol !== HA_PROTOCOL) return [];
-  await sendNexthop('delete', old, l);
-  const removed = [old.id];
-  const inGroups = new Set(nhs.filter((n) => n.id !== old.id && n.group).flatMap((n) => n.group!.map((m) => m.id)));
-  for (const m of old.group ?? []) {
-    const nh = nhs.find((n) => n.id === m.id);
-    if (!nh || used.has(m.id) || inGroups.has(m.id) || nh.protocol !== HA_PROTOCOL) continue;
-    await sendNexthop('delete', nh, l).catch(() => undefined);
-    removed.push(m.id);
-  }
-  return removed;
-}
-
 // ---- sysctls that decide multipath and failover behaviour ----
 
 export const HASH_POLICY_NAMES = ['l3', 'l4', 'l3-inner', 'custom'] as const;

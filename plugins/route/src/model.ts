@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { UsageError } from '@ha/lib';
-import { IpAddress, formatIp } from '@ha/lib/netlink';
+import { IpAddress, checkIfname as checkLinkName, formatIp } from '@ha/lib/netlink';
 import { parseAddress, parseAddressOnce } from './addr.js';
 
 export type Family = 'ipv4' | 'ipv6';
@@ -224,10 +224,10 @@ export function parseGateway(text: string, family?: Family): IpAddress {
   return ip;
 }
 
-const IFNAME = /^[^\s/:@]{1,15}$/;
+/** An interface name the kernel takes, without "@" (which separates gateway and interface in GW@IF). */
 export function checkIfname(name: string, what = 'interface'): string {
-  if (!IFNAME.test(name) || name === '.' || name === '..') throw new UsageError(`${what} ${JSON.stringify(name)} is not an interface name (1 to 15 characters, no spaces, "/", ":" or "@")`);
-  return name;
+  if (name.includes('@')) throw new UsageError(`${what} ${JSON.stringify(name)} is not an interface name ha can use: it contains "@", which separates GW@IF`);
+  return checkLinkName(name, what);
 }
 
 /**

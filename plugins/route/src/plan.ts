@@ -44,22 +44,11 @@ const nhText = (n: Nexthop): string => (n.group
 let rtnlSession: NetlinkSession;
 
 /**
- * The session route steps name, for the core to pipeline them: the process's rtnetlink session,
- * with bulk() given a wider window and more messages per datagram than the defaults. Route
- * requests are small (under 100 bytes) and only the last of a datagram is acknowledged, so 128 of
- * them per datagram and 1,024 in flight stay far below the socket buffers; for 100,000 routes it
- * saves about a tenth of the sending time. Everything else goes to the session itself.
+ * How route steps are pipelined: route requests are small (under 100 bytes) and only the last of
+ * a datagram is acknowledged, so 128 of them per datagram and 1,024 in flight stay far below the
+ * socket buffers; for 100,000 routes it saves about a tenth of the sending time.
  */
-const BULK = { window: 1024, perDatagram: 128 };
-let routeSession: NetlinkSession | undefined;
-function routeStepsSession(): NetlinkSession {
-  const s = rtnlSession;
-  routeSession ??= {
-    bulk: (requests: Iterable<Request>, options: BulkOptions = {}) => s.bulk(requests, { ...BULK, ...options }),
-    request: (r: Request) => s.request(r),
-  } as unknown as NetlinkSession;
-  return routeSession;
-}
+const BULK: BulkOptions = { window: 1024, perDatagram: 128 };
 
 /**
  * One route change. It is its own request (type, flags, payload) and the request's error context,
@@ -109,8 +98,10 @@ class RouteStep implements Step, Request {
 /** Step.netlink of a route step: the undo request is built only when it is read. */
 class RouteStepNetlink {
   constructor(private readonly step: RouteStep) {}
+  readonly bulk = BULK;
+
   get session(): NetlinkSession {
-    return routeStepsSession();
+    return rtnlSession;
   }
   get request(): Request {
     return this.step;
@@ -132,9 +123,7 @@ function build(label: string | (() => string), fn: () => Request): Request {
 
 export async function planRoutes(want: Normalized, l: Links): Promise<Step[]> {
   const steps: Step[] = [];
-  const session = NetlinkSession.get(NETLINK_ROUTE);
-  if (session !== rtnlSession) routeSession = undefined;
-  rtnlSession = session;
+  rtnlSession = NetlinkSession.get(NETLINK_ROUTE);
 
   // sysctls
   for (const [name, value] of Object.entries(want.sysctls) as Array<[ManagedSysctl, number]>) {

@@ -8,8 +8,11 @@
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { EXIT_FAILED, EXIT_USAGE, HaError, debugEnabled } from './errors.js';
+import { HeldLock, describeHolder, lockKernel } from './lock.js';
 import { toJson } from './output.js';
 import { NetlinkSession } from './netlink/session.js';
+import { guardSignals } from './signals.js';
+import { RunOptions, Step, applySteps } from './steps.js';
 
 interface OclifishError extends Error {
   code?: string;
@@ -29,11 +32,38 @@ export const stateFlags = {
 export abstract class HaCommand<T = unknown> extends Command {
   static override enableJsonFlag = true;
 
+  private readonly kernelLocks: HeldLock[] = [];
+
   protected abstract exec(): Promise<T>;
 
   /** Human output for a result; nothing is printed when it returns undefined or ''. */
   protected render(_result: T): string | undefined {
     return undefined;
+  }
+
+  /**
+   * Before changing the kernel: take the kernel locks of these state sections ("ipvs", "routes",
+   * "bonds"…) in this network namespace, waiting for another ha that holds one (saying who), and
+   * guard SIGINT/SIGTERM/SIGHUP (signals.ts). Released when the command ends.
+   */
+  protected async lockKernel(...sections: string[]): Promise<void> {
+    guardSignals(this.config.bin);
+    for (const section of sections) {
+      if (this.kernelLocks.some((l) => l.path.includes(`/${section}.`))) continue;
+      this.kernelLocks.push(await lockKernel(section, {
+        onWait: (h) => process.stderr.write(`${this.config.bin}: waiting for the kernel's ${section}: locked by ${describeHolder(h)}\n`),
+      }));
+    }
+  }
+
+  /**
+   * Make a change through the step engine (steps.ts): on failure or on a signal the steps made
+   * are undone (or, on a signal, finished when that is shorter) and the command ends with one
+   * line saying so. `lockKernel` must have been called. Returns how many steps were made.
+   */
+  protected async change(steps: Step | Step[], what: { action?: string; target: string }, options: RunOptions = {}): Promise<number> {
+    const list = Array.isArray(steps) ? steps : [steps];
+    return applySteps([{ name: this.id ?? 'change', steps: list }], { action: what.action ?? this.id?.replaceAll(':', ' ') ?? 'change', target: what.target }, options);
   }
 
   async run(): Promise<T> {
@@ -48,6 +78,7 @@ export abstract class HaCommand<T = unknown> extends Command {
       return result;
     } finally {
       NetlinkSession.closeAll();
+      for (const l of this.kernelLocks.splice(0)) l.release();
     }
   }
 

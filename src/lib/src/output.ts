@@ -115,3 +115,38 @@ export function toJson(value: unknown): string {
   const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${BIG}${v}` : v), 2);
   return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
+
+/**
+ * A counter for long operations on standard error ("restoring: 1,200/9,000 (13%)"), redrawn at
+ * most ten times a second: only on a terminal, never with --json (the caller says) or NO_COLOR
+ * dumb terminals, and erased when done.
+ */
+export class Progress {
+  private n = 0;
+  private last = 0;
+  private shown = false;
+  private readonly enabled: boolean;
+
+  constructor(private readonly label: string, private readonly total: number, options: { enabled?: boolean; stream?: NodeJS.WriteStream } = {}) {
+    this.stream = options.stream ?? process.stderr;
+    this.enabled = (options.enabled ?? true) && Boolean(this.stream.isTTY) && process.env.TERM !== 'dumb';
+  }
+
+  private readonly stream: NodeJS.WriteStream;
+
+  tick(by = 1): void {
+    this.n += by;
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.last < 100 && this.n < this.total) return;
+    this.last = now;
+    const pct = this.total > 0 ? Math.floor((this.n * 100) / this.total) : 100;
+    this.stream.write(`\r${this.label}: ${this.n.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} (${pct}%)`);
+    this.shown = true;
+  }
+
+  done(): void {
+    if (this.shown) this.stream.write('\r\x1b[K');
+    this.shown = false;
+  }
+}

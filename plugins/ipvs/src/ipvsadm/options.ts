@@ -25,6 +25,7 @@
  */
 import { UsageError } from '@ha/lib';
 import { parseAddress } from '../addr.js';
+import { LIMITS } from '../limits.js';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT, DEFAULT_SCHEDULER, Family, Forward, Protocol, SCHEDULERS, SCHED_FLAGS, SchedFlag, Server,
   Service, ServiceKey, TUNNEL_TYPES, Tunnel, TunnelChecksum, TunnelType, defaultNetmask, isFwmark, parseHostPort,
@@ -120,11 +121,7 @@ export const SERVER_SETTING_OPTIONS: readonly OptionName[] = [...FORWARD_OPTIONS
 
 /** Persistence engines the kernel has (ip_vs_pe_sip). */
 export const PERSISTENCE_ENGINES = ['sip'] as const;
-/** ipvsadm's upper limit for a persistence timeout: 31 days. */
-export const MAX_PERSISTENCE_TIMEOUT = 86400 * 31;
-/** ipvsadm's upper limit for a weight is INT_MAX; the state file's (and so ours) is 65535. */
-export const MAX_WEIGHT = 65535;
-export const MAX_THRESHOLD = 2147483647;
+export const MAX_WEIGHT = LIMITS.weight.max;
 
 export interface EditOptions<T> {
   /** The object being edited (-E / -e); its key must be the one the options name. */
@@ -246,7 +243,7 @@ function parseSchedFlags(value: string, scheduler: string, schedulerGiven: boole
 
 function parsePersistence(value: string | true): number {
   if (value === true) return DEFAULT_PERSISTENCE_TIMEOUT;
-  return wholeNumber(value, 'persistent', 1, MAX_PERSISTENCE_TIMEOUT, 'a timeout in seconds');
+  return wholeNumber(value, 'persistent', LIMITS.persistence.min, LIMITS.persistence.max, 'a timeout in seconds');
 }
 
 function parseNetmask(value: string, family: Family): string | number {
@@ -379,7 +376,7 @@ function tunnelFromOptions(o: OptionsInput, base: Tunnel | undefined): Tunnel {
   }
   let port: number | undefined;
   if (type === 'gue') {
-    if (portText !== undefined) port = wholeNumber(portText, 'tunPort', 1, 65535, 'a UDP port');
+    if (portText !== undefined) port = wholeNumber(portText, 'tunPort', LIMITS.tunPort.min, LIMITS.tunPort.max, 'a UDP port');
     else if (keepBase) port = base.port;
     if (!port) fail('--tun-type gue: a gue tunnel needs --tun-port PORT (the UDP port of the real server\'s gue receiver)');
   } else if (portText !== undefined) {
@@ -415,11 +412,11 @@ export function serverFromOptions(o: OptionsInput, service: ServiceKey, opts: Ed
   if (old && serverId(old) !== serverId(hp)) fail(`the options name real server ${serverLabel(hp)}, not ${serverLabel(old)} being edited`);
 
   const weightText = text(o, 'weight');
-  const weight = weightText !== undefined ? wholeNumber(weightText, 'weight', 0, MAX_WEIGHT) : keep ? old.weight : 1;
+  const weight = weightText !== undefined ? wholeNumber(weightText, 'weight', LIMITS.weight.min, LIMITS.weight.max) : keep ? old.weight : 1;
   const uText = text(o, 'uThreshold');
   const lText = text(o, 'lThreshold');
-  const upperThreshold = uText !== undefined ? wholeNumber(uText, 'uThreshold', 0, MAX_THRESHOLD) : keep ? old.upperThreshold : 0;
-  const lowerThreshold = lText !== undefined ? wholeNumber(lText, 'lThreshold', 0, MAX_THRESHOLD) : keep ? old.lowerThreshold : 0;
+  const upperThreshold = uText !== undefined ? wholeNumber(uText, 'uThreshold', LIMITS.threshold.min, LIMITS.threshold.max) : keep ? old.upperThreshold : 0;
+  const lowerThreshold = lText !== undefined ? wholeNumber(lText, 'lThreshold', LIMITS.threshold.min, LIMITS.threshold.max) : keep ? old.lowerThreshold : 0;
   if (lowerThreshold > upperThreshold) {
     fail(upperThreshold === 0
       ? `-y/--l-threshold ${lowerThreshold}: a lower threshold needs an upper threshold (-x) at least as high; the kernel refuses it alone`

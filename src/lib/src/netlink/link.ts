@@ -6,6 +6,7 @@
 import { attrCodec, encodeAttr, encodeNested } from './attr.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NetlinkMessage } from './message.js';
 import { NetlinkSession } from './session.js';
+import { UsageError } from '../errors.js';
 
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -167,4 +168,29 @@ export async function deleteLink(name: string): Promise<void> {
     payload: [encodeIfInfo(), linkAttrs.encode({ name })],
     context: { object: `interface ${name}`, messages: { ENODEV: `interface ${name} does not exist` } },
   });
+}
+
+/** IFNAMSIZ: 16 bytes with the terminating NUL. */
+export const IFNAME_MAX_BYTES = 15;
+
+/**
+ * Why `name` cannot be an interface name, or undefined when the kernel takes it (dev_valid_name):
+ * 1 to 15 bytes (UTF-8 counts bytes, not characters), not "." or "..", no "/", ":", spaces or
+ * control characters.
+ */
+export function ifnameProblem(name: string): string | undefined {
+  if (name === '') return 'it is empty';
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > IFNAME_MAX_BYTES) return `it is ${bytes} bytes long (at most ${IFNAME_MAX_BYTES})`;
+  if (name === '.' || name === '..') return `"${name}" is not allowed`;
+  // eslint-disable-next-line no-control-regex
+  if (/[/:\s\x00-\x1f\x7f]/u.test(name)) return 'it contains "/", ":", a space or a control character';
+  return undefined;
+}
+
+/** The name, or a UsageError naming `what` and why the kernel would refuse it. */
+export function checkIfname(name: string, what = 'interface'): string {
+  const problem = ifnameProblem(name);
+  if (problem) throw new UsageError(`${what} ${JSON.stringify(name)} is not an interface name: ${problem}`);
+  return name;
 }

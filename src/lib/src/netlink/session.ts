@@ -42,6 +42,8 @@ export interface BulkOptions {
    * receive per request. Requests whose replies carry data (GET) keep them either way.
    */
   ackLastOnly?: boolean;
+  /** Checked before each datagram: when it returns true nothing more is sent (outcomes of unsent requests are undefined). */
+  shouldStop?: () => boolean;
 }
 
 interface Pending {
@@ -242,6 +244,7 @@ export class NetlinkSession {
     const perDatagram = Math.max(1, Math.min(options.perDatagram ?? 32, window));
     const stopOnError = options.stopOnError ?? true;
     const ackLastOnly = options.ackLastOnly ?? true;
+    const shouldStop = options.shouldStop ?? ((): boolean => false);
     const iter = requests[Symbol.iterator]();
     const outcomes: (Outcome | undefined)[] = [];
     let inFlight = 0;
@@ -253,7 +256,9 @@ export class NetlinkSession {
         try {
           // refill only when a whole datagram's worth of the window is free, so that replies
           // arriving one by one do not turn into one datagram per request
+          let stopped = false;
           while (!exhausted && !(stopOnError && failed) && (window - inFlight >= perDatagram || inFlight === 0)) {
+            if (shouldStop()) { stopped = true; break; }
             const reqs: Request[] = [];
             while (reqs.length < perDatagram && inFlight + reqs.length < window) {
               const next = iter.next();
@@ -280,7 +285,7 @@ export class NetlinkSession {
             if (ackLastOnly && seqs.length > 1) this.pending.get(seqs.at(-1)!)!.covers = seqs.slice(0, -1);
             this.transmit(Buffer.concat(batch), () => seqs);
           }
-          if (inFlight === 0 && (exhausted || (stopOnError && failed))) resolveAll();
+          if (inFlight === 0 && (exhausted || stopped || (stopOnError && failed))) resolveAll();
         } catch (error) {
           rejectAll(error);
         }

@@ -9,8 +9,8 @@
  * same hook.
  */
 import type { Config } from '@oclif/core';
-import type { NetlinkSession, Request } from '../netlink/session.js';
 import { HaError, UnavailableError, UsageError } from '../errors.js';
+import type { Change, Step } from '../steps.js';
 import { JsonSchema } from './schema.js';
 import { STATE_VERSION, StateDocument, StateFileError, checkState, coreSchema } from './file.js';
 
@@ -19,26 +19,7 @@ export const SECTIONS_HOOK = 'ha:sections';
 /** Suggested orders so that sections restore in dependency order. */
 export const SECTION_ORDER = { bonds: 10, routes: 20, ipvs: 30, checks: 40, vrrp: 50 } as const;
 
-/** One change a plan makes, as people and `--json` see it. */
-export interface Change {
-  op: 'add' | 'delete' | 'change';
-  /** e.g. "service 192.0.2.10:80/tcp" */
-  object: string;
-  /** e.g. "weight 1 -> 3" */
-  detail?: string;
-}
-
-/** A change with the means to make it and to take it back. */
-export interface Step extends Change {
-  apply(): Promise<void>;
-  undo(): Promise<void>;
-  /**
-   * When the change is one netlink request (and its undo one request), say so: consecutive such
-   * steps on the same session are sent pipelined (NetlinkSession.bulk), which is what makes a
-   * restore of thousands of objects fast. apply()/undo() must do the same as these requests.
-   */
-  netlink?: { session: NetlinkSession; request: Request; undo: Request | (() => Request) };
-}
+export type { Change, Step } from '../steps.js';
 
 export interface SectionProvider<T = unknown> {
   /** Key of the section in the state file (`ipvs`, `routes`…). */
@@ -167,95 +148,6 @@ export async function planAll(file: string, providers: LoadedProvider[], state: 
   const plans: SectionPlan[] = [];
   for (const p of wanted) plans.push({ name: p.name, plugin: p.plugin, steps: await p.plan(state[p.name]) });
   return plans;
-}
-
-export interface ApplyResult {
-  applied: number;
-  /** Set when a step failed: what failed, and whether undoing the earlier steps worked. */
-  failure?: { section: string; change: Change; message: string; undone: number; undoErrors: string[] };
-}
-
-/** Apply plans in order; on the first failure undo what was applied, newest first. */
-export async function applyAll(plans: SectionPlan[], onStep?: (section: string, step: Step) => void): Promise<ApplyResult> {
-  const done: Step[] = [];
-  const fail = async (section: string, step: Step, error: unknown): Promise<ApplyResult> => {
-    const { undone, undoErrors } = await undoSteps(done);
-    const { op, object, detail } = step;
-    return {
-      applied: done.length,
-      failure: { section, change: { op, object, detail }, message: (error as Error).message, undone, undoErrors },
-    };
-  };
-  for (const plan of plans) {
-    const steps = plan.steps;
-    for (let i = 0; i < steps.length;) {
-      const first = steps[i]!;
-      if (first.netlink) {
-        // a run of netlink steps on one session goes out pipelined
-        let j = i;
-        while (j < steps.length && steps[j]!.netlink?.session === first.netlink.session) j++;
-        const group = steps.slice(i, j);
-        const outcomes = await first.netlink.session.bulk(group.map((s) => s.netlink!.request));
-        let failed: { step: Step; error: unknown } | undefined;
-        group.forEach((step, k) => {
-          const o = outcomes[k];
-          if (o?.ok) {
-            done.push(step);
-            onStep?.(plan.name, step);
-          } else if (o && !failed) {
-            failed = { step, error: o.error };
-          }
-        });
-        if (failed) return fail(plan.name, failed.step, failed.error);
-        i = j;
-        continue;
-      }
-      try {
-        await first.apply();
-      } catch (error) {
-        return fail(plan.name, first, error);
-      }
-      done.push(first);
-      onStep?.(plan.name, first);
-      i++;
-    }
-  }
-  return { applied: done.length };
-}
-
-/** Undo applied steps, newest first; netlink steps in pipelined runs. Never throws. */
-async function undoSteps(done: Step[]): Promise<{ undone: number; undoErrors: string[] }> {
-  const undoErrors: string[] = [];
-  let undone = 0;
-  const todo = [...done].reverse();
-  for (let i = 0; i < todo.length;) {
-    const first = todo[i]!;
-    if (first.netlink) {
-      let j = i;
-      while (j < todo.length && todo[j]!.netlink?.session === first.netlink.session) j++;
-      const group = todo.slice(i, j);
-      const undoRequest = (s: Step): Request => {
-        const u = s.netlink!.undo;
-        return typeof u === 'function' ? u() : u;
-      };
-      const outcomes = await first.netlink.session.bulk(group.map(undoRequest), { stopOnError: false });
-      group.forEach((s, k) => {
-        const o = outcomes[k];
-        if (o?.ok) undone++;
-        else undoErrors.push(`${s.op} ${s.object}: ${o ? o.error.message : 'not sent'}`);
-      });
-      i = j;
-      continue;
-    }
-    try {
-      await first.undo();
-      undone++;
-    } catch (undoError) {
-      undoErrors.push(`${first.op} ${first.object}: ${(undoError as Error).message}`);
-    }
-    i++;
-  }
-  return { undone, undoErrors };
 }
 
 /** The JSON shape of a plan, without the functions. */

@@ -1,14 +1,21 @@
 /**
  * The state file: one JSON document with a top-level `version` and one section per plugin.
  *
- * Reading never changes the file. Writing is atomic (temporary file in the same folder, fsync,
- * rename over the old file, fsync of the folder), creates the file with mode 0600 (it can hold VRRP
- * passwords), and is serialized by a lock file so that two `ha` processes cannot interleave.
+ * Reading never changes the file and needs no lock and no writable folder (early boot, a file on
+ * read-only media): save replaces the file by rename, so a reader sees the old file or the new
+ * one, whole. The file must be a regular file of at most 64 MiB (a FIFO, a device or a directory
+ * is refused at once, never read). Writing is atomic (temporary file in the target's folder,
+ * fsync, rename over the old file, fsync of the folder), creates the file with mode 0600 (it can
+ * hold VRRP passwords), and is serialized by an flock on FILE.lock, which the kernel releases if
+ * the writer dies. A state file that is a symbolic link is written through: the link stays, and
+ * its target is replaced.
  */
-import { constants as fsc } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as fsc, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HaError, UsageError } from '../errors.js';
+import { STATE_LIMITS, openErrorText, readRegularFile } from '../lines.js';
+import { LockOptions, acquireLock } from '../lock.js';
 import { JsonSchema, SchemaProblem, validate } from './schema.js';
 
 export const STATE_VERSION = 1;
@@ -51,10 +58,11 @@ function lineCol(text: string, pos: number): string {
   return `line ${line} column ${col}`;
 }
 
-/** Parse JSON text; a syntax error names the line and column. */
+/** Parse JSON text; a syntax error names the line and column; duplicate keys and "__proto__" are refused. */
 export function parseState(file: string, text: string): unknown {
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (error) {
     const msg = (error as Error).message;
     const m = /position (\d+)/.exec(msg);
@@ -62,6 +70,50 @@ export function parseState(file: string, text: string): unknown {
     const reason = msg.replace(/^Unexpected/, 'unexpected').replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
     throw new StateFileError(file, `not valid JSON${where}: ${reason}`);
   }
+  const dup = duplicateKey(text);
+  if (dup) throw new StateFileError(file, `${dup.key === '__proto__' ? 'the key "__proto__" is not allowed' : `duplicate key "${dup.key}" (JSON keeps only the last one)`} at ${lineCol(text, dup.at)}`);
+  return doc;
+}
+
+/**
+ * The first key that appears twice in one object (or a "__proto__" key, which JavaScript objects
+ * cannot hold as data), with its position; undefined when there is none. `text` is valid JSON.
+ */
+export function duplicateKey(text: string): { key: string; at: number } | undefined {
+  const stack: Array<Set<string> | undefined> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) { // "
+      const start = i;
+      let j = i + 1;
+      let escaped = false;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) { escaped = true; j++; continue; }
+        if (d === 0x22) break;
+      }
+      i = j;
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        const raw = text.slice(start + 1, j);
+        const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+        if (key === '__proto__' || keys.has(key)) return { key, at: start };
+        keys.add(key);
+        expectKey = false;
+      }
+    } else if (c === 0x7b) { // {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) { // [
+      stack.push(undefined);
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      stack.pop();
+    } else if (c === 0x2c) { // ,
+      expectKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Check the document against a schema; throws on the first problem (all are in `.problems`). */
@@ -82,14 +134,10 @@ export function checkState(file: string, doc: unknown, schema: JsonSchema): Stat
 export async function readState(file: string, options: { missingOk?: boolean } = {}): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readRegularFile(file, `state file ${file}`, STATE_LIMITS);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && options.missingOk) return { version: STATE_VERSION };
-    if (code === 'ENOENT') throw new UsageError(`state file ${file} does not exist`, 'ENOENT');
-    if (code === 'EISDIR') throw new UsageError(`state file ${file} is a directory`, 'EISDIR');
-    if (code === 'EACCES') throw new UsageError(`state file ${file}: permission denied`, 'EACCES');
-    throw new HaError(`state file ${file}: ${(error as Error).message}`);
+    if (error instanceof UsageError && error.code === 'ENOENT' && options.missingOk) return { version: STATE_VERSION };
+    throw error;
   }
   return parseState(file, text);
 }
@@ -104,50 +152,47 @@ export function formatState(doc: StateDocument): string {
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The file a write of `file` replaces: `file` itself, or, when it is a symbolic link (a chain of
+ * them), the file the last link names, which may not exist yet. Throws on a link loop.
+ */
+export function writeTarget(file: string): string {
+  let path = resolve(file);
+  for (let hops = 0; ; hops++) {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
+      throw new UsageError(openErrorText(`state file ${file}`, error), 'EINPUT');
+    }
+    if (!st.isSymbolicLink()) {
+      if (!st.isFile()) throw new UsageError(`state file ${file} is not a regular file; nothing was written`, 'EINPUT');
+      break;
+    }
+    if (hops >= 40) throw new UsageError(`state file ${file}: too many levels of symbolic links (a symlink loop)`, 'ELOOP');
+    path = resolve(dirname(path), readlinkSync(path));
   }
-}
-
-export interface LockOptions {
-  /** How long to wait for another writer, in ms (default 10 s). */
-  timeoutMs?: number;
+  // the folder as the kernel names it, so that every way of naming the file takes the same lock
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path;
+  }
 }
 
 /**
- * Hold `FILE.lock` while `fn` runs. The lock file holds the owner's PID; a lock whose owner is dead
- * (killed mid-write) is taken over.
+ * Hold the state file's lock (an flock on TARGET.lock, TARGET being what a write replaces) while
+ * `fn` runs. Another writer waits; one that died released its lock with its life.
  */
-export async function withStateLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const lock = `${file}.lock`;
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  await ensureDir(file);
-  for (;;) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new HaError(`cannot lock ${file}: ${(error as Error).message}`);
-      const owner = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-      if (!Number.isInteger(owner) || owner <= 0 || !alive(owner)) {
-        // stale: its owner died; remove it only if it is still the same file we judged stale
-        const st = await stat(lock).catch(() => undefined);
-        if (st && Date.now() - st.mtimeMs > 1000) await rm(lock, { force: true });
-        else await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      if (Date.now() > deadline) throw new HaError(`state file ${file} is locked by another ha process (pid ${owner})`, { code: 'ELOCKED' });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+export async function withStateLock<T>(file: string, fn: () => Promise<T>, options: Partial<LockOptions> = {}): Promise<T> {
+  const target = writeTarget(file);
+  await ensureDir(target);
+  const lock = await acquireLock(`${target}.lock`, { what: `state file ${file}`, ...options });
   try {
     return await fn();
   } finally {
-    await rm(lock, { force: true });
+    lock.release();
   }
 }
 
@@ -156,37 +201,48 @@ async function ensureDir(file: string): Promise<void> {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root, or choose another file with --state FILE)' : (error as Error).message;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root, or choose another file with --state FILE)'
+      : code === 'EROFS' ? 'read-only file system' : (error as Error).message;
     throw new HaError(`cannot create the folder of state file ${file}: ${why}`, { code: code ?? 'EFAILED' });
   }
 }
 
-/** Atomically replace `file` with `text` (mode 0600). Call inside withStateLock. */
+/**
+ * Atomically replace `file` (through a symbolic link: its target) with `text`, mode 0600. Call
+ * inside withStateLock: temporary files of writers killed before their rename are removed, which
+ * is safe only while holding the lock they held.
+ */
 export async function writeAtomic(file: string, text: string): Promise<void> {
-  const dir = dirname(file);
-  await ensureDir(file);
-  // temporary files left by writers that were killed before their rename
-  const prefix = `.${basename(file)}.`;
+  const target = writeTarget(file);
+  const dir = dirname(target);
+  await ensureDir(target);
+  const prefix = `.${basename(target)}.`;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = name.startsWith(prefix) && name.endsWith('.tmp') ? /^(\d+)\./.exec(name.slice(prefix.length)) : null;
-    if (m && !alive(Number(m[1]))) await rm(join(dir, name), { force: true });
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
   }
   const tmp = join(dir, `${prefix}${process.pid}.${Date.now().toString(36)}.tmp`);
-  const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  let fh;
+  try {
+    fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new HaError(`cannot write state file ${file}: ${code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, { code: code ?? 'EFAILED' });
+  }
   try {
     await fh.writeFile(text, 'utf8');
     await fh.sync();
   } catch (error) {
     await fh.close();
     await rm(tmp, { force: true });
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new HaError(`cannot write state file ${file}: ${code === 'ENOSPC' ? 'no space left on the device' : code === 'EDQUOT' ? 'disk quota exceeded' : (error as Error).message}; the old file is unchanged`, { code: code ?? 'EFAILED' });
   }
   await fh.close();
   try {
-    await rename(tmp, file);
+    await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw new HaError(`cannot replace state file ${file}: ${(error as Error).message}; the old file is unchanged`, { code: (error as NodeJS.ErrnoException).code ?? 'EFAILED' });
   }
   const dh = await open(dir, fsc.O_RDONLY);
   try {

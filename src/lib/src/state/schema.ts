@@ -4,11 +4,13 @@
  * editing the file needs.
  *
  * Supported keywords: type (string or list), properties, required, additionalProperties (boolean
- * or schema), patternProperties, items, minItems, maxItems, uniqueItems, enum, const, minimum,
- * maximum, minLength, maxLength, pattern, format (ipv4, ipv6, ip, hostname), oneOf, anyOf, $ref
+ * or schema), patternProperties, propertyNames, items, minItems, maxItems, uniqueItems, enum, const, minimum,
+ * maximum, minLength, maxLength, pattern, format (ipv4, ipv6, ip, hostname, ifname: what the kernel
+ * takes as an interface name, in bytes), oneOf, anyOf, $ref
  * (to `#/$defs/…` of the root schema), description/title/default/$schema/$id (ignored).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { ifnameProblem } from '../netlink/link.js';
 
 export interface JsonSchema {
   $schema?: string;
@@ -23,6 +25,8 @@ export interface JsonSchema {
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
   patternProperties?: Record<string, JsonSchema>;
+  /** Every key of the object must match this (string) schema. */
+  propertyNames?: JsonSchema;
   items?: JsonSchema;
   minItems?: number;
   maxItems?: number;
@@ -34,7 +38,7 @@ export interface JsonSchema {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
-  format?: 'ipv4' | 'ipv6' | 'ip' | 'hostname';
+  format?: 'ipv4' | 'ipv6' | 'ip' | 'hostname' | 'ifname';
   oneOf?: JsonSchema[];
   anyOf?: JsonSchema[];
 }
@@ -89,7 +93,8 @@ export function validate(schema: JsonSchema, value: unknown, path = '$', root: J
   if (schema.type !== undefined) {
     const types = Array.isArray(schema.type) ? schema.type : [schema.type];
     if (!types.some((t) => matchesType(value, t))) {
-      add(`expected ${types.join(' or ')}, got ${typeOf(value)}${typeOf(value) === 'object' || typeOf(value) === 'array' ? '' : ` ${show(value)}`}`);
+      const t = typeOf(value);
+      add(`expected ${types.join(' or ')}, got ${t === 'object' || t === 'array' || t === 'null' ? t : `${t} ${show(value)}`}`);
       return problems;
     }
   }
@@ -110,7 +115,10 @@ export function validate(schema: JsonSchema, value: unknown, path = '$', root: J
     if (schema.minLength !== undefined && value.length < schema.minLength) add(`must be at least ${schema.minLength} characters`);
     if (schema.maxLength !== undefined && value.length > schema.maxLength) add(`must be at most ${schema.maxLength} characters`);
     if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) add(`${show(value)} does not match ${schema.pattern}`);
-    if (schema.format) {
+    if (schema.format === 'ifname') {
+      const problem = ifnameProblem(value);
+      if (problem) add(`${show(value)} is not an interface name: ${problem}`);
+    } else if (schema.format) {
       const ok = schema.format === 'ipv4' ? isIPv4(value)
         : schema.format === 'ipv6' ? isIPv6(value)
           : schema.format === 'ip' ? isIPv4(value) || isIPv6(value)
@@ -141,6 +149,9 @@ export function validate(schema: JsonSchema, value: unknown, path = '$', root: J
     }
     for (const [key, v] of Object.entries(obj)) {
       const at = childPath(path, key);
+      if (schema.propertyNames) {
+        for (const p of validate(schema.propertyNames, key, at, root)) problems.push({ path: at, message: `the key ${p.message}` });
+      }
       const prop = schema.properties?.[key];
       let matched = false;
       if (prop) {

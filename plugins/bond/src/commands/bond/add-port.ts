@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import { HaCommand, UsageError } from '@ha/lib';
 import { bondArg } from '../../flags.js';
-import { Bond, checkNewPorts, enslave, getBond, linksByName } from '../../kernel.js';
+import { Bond, checkNewPorts, enslave, getBond, linksByName, releasePort, setUp } from '../../kernel.js';
 import { checkIfname } from '../../options.js';
 import { renderBond } from '../../render.js';
 
@@ -23,9 +23,14 @@ export default class BondAddPort extends HaCommand<{ bond: Bond; added: string[]
     const names = (argv as string[]).slice(1);
     if (names.length === 0) throw new UsageError('give at least one port to add');
     for (const n of names) checkIfname(n, 'port');
+    await this.lockKernel('bonds');
     const bond = await getBond(args.name);
     const ports = checkNewPorts(bond.name, names, await linksByName(), bond.index);
-    for (const p of ports) await enslave(bond, p);
+    await this.change(ports.map((p) => ({
+      op: 'add' as const, object: `port ${p.name} of bond ${bond.name}`,
+      apply: () => enslave(bond, p),
+      undo: async () => { await releasePort(bond, p); if (p.up) await setUp(p, true); },
+    })), { target: 'the bonds' });
     return { bond: await getBond(bond.name), added: names };
   }
 

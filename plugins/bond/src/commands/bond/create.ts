@@ -1,8 +1,8 @@
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, OperationError, UsageError } from '@ha/lib';
 import { bondArg, modeFlag, optionFlags, optionsFromFlags, portsFlag, primaryFlag } from '../../flags.js';
-import { Bond, checkNewPorts, linksByName } from '../../kernel.js';
-import { createWithPorts } from '../../ops.js';
+import { Bond, checkNewPorts, getBond, linksByName } from '../../kernel.js';
+import { createSteps } from '../../ops.js';
 import { DEFAULT_MIIMON, FAILOVER_MODES, checkIfname, parseMode, resolveOptions } from '../../options.js';
 import { renderBond } from '../../render.js';
 
@@ -43,11 +43,12 @@ Options take the kernel's names in kebab case (--lacp-rate, --xmit-hash-policy, 
       if (!FAILOVER_MODES.includes(mode)) throw new UsageError(`--primary is not valid in mode ${mode}; it applies to ${FAILOVER_MODES.join(', ')}`);
       if (!portNames.includes(primary)) throw new UsageError(`--primary ${primary} is not one of the ports (--ports ${portNames.join(',') || 'none given'})`);
     }
+    await this.lockKernel('bonds');
     const links = await linksByName();
     const ports = checkNewPorts(args.name, portNames, links);
     if (links.has(args.name)) throw new OperationError(`interface ${args.name} already exists`, 'EEXIST');
-    const bond = await createWithPorts({ name: args.name, mode, options, ports: portNames, primary, up: !flags.down }, ports);
-    return { bond };
+    await this.change(await createSteps({ name: args.name, mode, options, ports: portNames, primary, up: !flags.down }, ports), { target: 'the bonds' });
+    return { bond: await getBond(args.name) };
   }
 
   protected override render(r: { bond: Bond }): string {

@@ -1,6 +1,7 @@
 import { HaCommand } from '@ha/lib';
 import { bondArg } from '../../flags.js';
 import { deleteBond, getBond } from '../../kernel.js';
+import { createWithPorts } from '../../ops.js';
 
 interface Result { deleted: string; ports: string[] }
 
@@ -14,8 +15,15 @@ export default class BondDelete extends HaCommand<Result> {
 
   protected async exec(): Promise<Result> {
     const { args } = await this.parse(BondDelete);
+    await this.lockKernel('bonds');
     const bond = await getBond(args.name);
-    await deleteBond(bond);
+    const spec = { name: bond.name, mode: bond.mode, options: bond.options, ports: bond.ports.map((p) => p.name), ...(bond.primary ? { primary: bond.primary } : {}), up: bond.up };
+    await this.change({
+      op: 'delete', object: `bond ${bond.name}`,
+      apply: () => deleteBond(bond),
+      // the bond comes back as it was: mode, options, ports, primary, up
+      undo: () => createWithPorts(spec).then(() => undefined),
+    }, { target: 'the bonds' });
     return { deleted: bond.name, ports: bond.ports.map((p) => p.name) };
   }
 

@@ -20,10 +20,18 @@ export default class BondFailover extends HaCommand<Result> {
 
   protected async exec(): Promise<Result> {
     const { args, flags } = await this.parse(BondFailover);
+    await this.lockKernel('bonds');
     const bond = await getBond(args.name);
     const to = pickFailoverTarget(bond, flags.to);
     const port = bond.ports.find((p) => p.name === to)!;
-    if (bond.active !== to) await changeBond(bond, { active: port.index });
+    const was = bond.ports.find((p) => p.name === bond.active);
+    if (bond.active !== to) {
+      await this.change({
+        op: 'change', object: `bond ${bond.name}`, detail: `active ${bond.active ?? 'none'} -> ${to}`,
+        apply: () => changeBond(bond, { active: port.index }),
+        undo: async () => { if (was) await changeBond(bond, { active: was.index }); },
+      }, { target: 'the bonds' });
+    }
     const after = await getBond(bond.name);
     if (after.active !== to) throw new OperationError(`bond ${bond.name}: the kernel kept ${after.active ?? 'no port'} active instead of ${to}`);
     return bond.active ? { bond: after, from: bond.active, to } : { bond: after, to };

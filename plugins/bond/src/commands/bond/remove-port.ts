@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import { HaCommand, UsageError } from '@ha/lib';
 import { bondArg } from '../../flags.js';
-import { Bond, getBond, releasePort } from '../../kernel.js';
+import { Bond, enslave, getBond, releasePort } from '../../kernel.js';
 import { renderBond } from '../../render.js';
 
 export default class BondRemovePort extends HaCommand<{ bond: Bond; removed: string[] }> {
@@ -19,6 +19,7 @@ export default class BondRemovePort extends HaCommand<{ bond: Bond; removed: str
   protected async exec(): Promise<{ bond: Bond; removed: string[] }> {
     const { args, argv } = await this.parse(BondRemovePort);
     const names = (argv as string[]).slice(1);
+    await this.lockKernel('bonds');
     const bond = await getBond(args.name);
     const ports = names.map((n) => {
       const p = bond.ports.find((x) => x.name === n);
@@ -26,7 +27,11 @@ export default class BondRemovePort extends HaCommand<{ bond: Bond; removed: str
       return p;
     });
     if (new Set(names).size !== names.length) throw new UsageError('a port is given twice');
-    for (const p of ports) await releasePort(bond, p);
+    await this.change(ports.map((p) => ({
+      op: 'delete' as const, object: `port ${p.name} of bond ${bond.name}`,
+      apply: () => releasePort(bond, p),
+      undo: () => enslave(bond, { ...p, up: false }),
+    })), { target: 'the bonds' });
     return { bond: await getBond(bond.name), removed: names };
   }
 

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import { HaCommand, UsageError } from '@ha/lib';
 import { bondArg, modeFlag, optionFlags, optionsFromFlags, primaryFlag } from '../../flags.js';
 import { Bond, getBond } from '../../kernel.js';
-import { applyChange, planChange, refuseRestricted } from '../../ops.js';
+import { changeSteps, planChange, refuseRestricted } from '../../ops.js';
 import { FAILOVER_MODES, changedKeys, parseMode, resolveOptions } from '../../options.js';
 import { renderBond } from '../../render.js';
 
@@ -32,6 +32,7 @@ Turning on ARP monitoring (--arp-interval) turns MII monitoring off and the othe
   protected async exec(): Promise<Result> {
     const { args, flags } = await this.parse(BondSet);
     const given = optionsFromFlags(flags);
+    await this.lockKernel('bonds');
     const bond = await getBond(args.name);
     const mode = flags.mode ? parseMode(flags.mode as string)! : bond.mode;
     const options = resolveOptions(mode, given, mode === bond.mode ? bond.options : {}, '');
@@ -51,7 +52,8 @@ Turning on ARP monitoring (--arp-interval) turns MII monitoring off and the othe
     if (!flags.force) refuseRestricted(bond, plan);
     const changed = [...(plan.modeChange ? ['mode'] : []), ...changedKeys(bond.options, options).filter((k) => options[k] !== undefined), ...(plan.primaryChange ? ['primary'] : [])];
     if (changed.length === 0) return { bond, changed: [] };
-    return { bond: await applyChange(bond, mode, plan, primary), changed };
+    await this.change(changeSteps(bond, mode, plan, primary), { target: 'the bonds' });
+    return { bond: await getBond(bond.name), changed };
   }
 
   protected override render(r: Result): string {

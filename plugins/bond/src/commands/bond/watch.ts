@@ -37,14 +37,23 @@ With --json each event is printed as one JSON object per line (time, bond, event
     let count = 0;
     let snap: ReturnType<typeof snapshotOf> | undefined;
     const queued: Array<[number, Parameters<typeof eventsFor>[2]]> = [];
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => { done = resolve; });
+    let stopped = false;
+    let resolveFinished!: () => void;
+    const finished = new Promise<void>((resolve) => { resolveFinished = resolve; });
+    const done = (): void => {
+      stopped = true;
+      resolveFinished();
+    };
     const handle = (type: number, link: Parameters<typeof eventsFor>[2]): void => {
+      if (stopped) return;
       if (!snap) { queued.push([type, link]); return; }
       for (const e of eventsFor(snap, type, link)) {
         print(e);
         count++;
-        if (e.event === 'bond-deleted' || (flags.count !== undefined && count >= flags.count)) done();
+        if (e.event === 'bond-deleted' || (flags.count !== undefined && count >= flags.count)) {
+          done();
+          return;
+        }
       }
     };
     // subscribe first, then read the state: nothing that happens in between is missed

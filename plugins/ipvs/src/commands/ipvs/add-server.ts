@@ -2,7 +2,8 @@ import { OperationError, UsageError } from '@ha/lib';
 import { IpvsCommand, existingService } from '../../base.js';
 import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
 import { serverFromOptions } from '../../ipvsadm/options.js';
-import { addServer, getService } from '../../kernel.js';
+import { getService } from '../../kernel.js';
+import { addServerStep } from '../../ops.js';
 import { Service, checkServer, serverId, serverLabel, serviceLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
 
@@ -21,6 +22,7 @@ An IPv4 server in an IPv6 service (or the reverse) needs tunnelling.`;
   protected async exec(): Promise<{ service: Service }> {
     const { flags } = await this.parse(IpvsAddServer);
     const opts = toOptions(flags);
+    await this.lockKernel('ipvs');
     const svc = await existingService(opts);
     const server = serverFromOptions(opts, svc);
     const problem = checkServer(svc, server)[0];
@@ -28,7 +30,7 @@ An IPv4 server in an IPv6 service (or the reverse) needs tunnelling.`;
     if (svc.servers.some((r) => serverId(r) === serverId(server))) {
       throw new OperationError(`real server ${serverLabel(server)} of service ${serviceLabel(svc)} already exists`, 'EEXIST');
     }
-    await addServer(svc, server);
+    await this.changeIpvs(addServerStep(svc, server));
     return { service: (await getService(svc))! };
   }
 

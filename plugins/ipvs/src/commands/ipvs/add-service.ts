@@ -2,7 +2,8 @@ import { OperationError, UsageError } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { serviceKeyFlags, serviceOptionFlags, toOptions } from '../../flags.js';
 import { serviceFromOptions } from '../../ipvsadm/options.js';
-import { addService, getService } from '../../kernel.js';
+import { checkModules, getService } from '../../kernel.js';
+import { addServiceStep } from '../../ops.js';
 import { Service, checkService, serviceLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
 
@@ -26,7 +27,9 @@ Port 0 (all ports) needs persistence; scheduler flags go only with their schedul
     const svc = serviceFromOptions(toOptions(flags));
     const problem = checkService(svc)[0];
     if (problem) throw new UsageError(`service ${serviceLabel(svc)}: ${problem[1]}`);
-    await addService(svc);
+    checkModules([svc]);
+    await this.lockKernel('ipvs');
+    await this.changeIpvs(addServiceStep(svc));
     const back = await getService(svc);
     if (!back) throw new OperationError(`service ${serviceLabel(svc)} was added but cannot be read back`);
     return { service: back };

@@ -1,5 +1,6 @@
 import { IpvsCommand } from '../../base.js';
-import { flush, listServices } from '../../kernel.js';
+import { listServices } from '../../kernel.js';
+import { flushStep } from '../../ops.js';
 
 interface ClearResult {
   removedServices: number;
@@ -15,8 +16,9 @@ export default class IpvsClear extends IpvsCommand<ClearResult> {
 
   protected async exec(): Promise<ClearResult> {
     await this.parse(IpvsClear);
+    await this.lockKernel('ipvs');
     const before = await listServices({ stats: false });
-    await flush();
+    await this.changeIpvs(flushStep(before));
     return { removedServices: before.length, removedServers: before.reduce((n, s) => n + s.servers.length, 0) };
   }
 

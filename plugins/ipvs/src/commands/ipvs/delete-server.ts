@@ -1,6 +1,6 @@
 import { IpvsCommand, existingServer } from '../../base.js';
 import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
-import { deleteServer } from '../../kernel.js';
+import { deleteServerStep } from '../../ops.js';
 import { Server, serverLabel, serviceLabel } from '../../model.js';
 
 export default class IpvsDeleteServer extends IpvsCommand<{ service: string; deleted: Server }> {
@@ -14,8 +14,9 @@ export default class IpvsDeleteServer extends IpvsCommand<{ service: string; del
   protected async exec(): Promise<{ service: string; deleted: Server }> {
     const { flags } = await this.parse(IpvsDeleteServer);
     const opts = toOptions(flags);
+    await this.lockKernel('ipvs');
     const { svc, current } = await existingServer(opts);
-    await deleteServer(svc, current);
+    await this.changeIpvs(deleteServerStep(svc, current));
     return { service: serviceLabel(svc), deleted: current };
   }
 

@@ -1,6 +1,6 @@
 import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';
-import { deleteService } from '../../kernel.js';
+import { deleteServiceStep } from '../../ops.js';
 import { Service, serviceLabel } from '../../model.js';
 
 export default class IpvsDeleteService extends IpvsCommand<{ deleted: Service }> {
@@ -14,8 +14,9 @@ export default class IpvsDeleteService extends IpvsCommand<{ deleted: Service }>
 
   protected async exec(): Promise<{ deleted: Service }> {
     const { flags } = await this.parse(IpvsDeleteService);
+    await this.lockKernel('ipvs');
     const current = await existingService(toOptions(flags));
-    await deleteService(current);
+    await this.changeIpvs(deleteServiceStep(current));
     return { deleted: current };
   }
 

@@ -3,7 +3,8 @@ import { UsageError } from '@ha/lib';
 import { IpvsCommand, existingServer } from '../../base.js';
 import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
 import { serverFromOptions } from '../../ipvsadm/options.js';
-import { editServer, getService } from '../../kernel.js';
+import { getService } from '../../kernel.js';
+import { editServerStep } from '../../ops.js';
 import { Service, checkServer, serverLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
 
@@ -25,11 +26,12 @@ Setting the weight to 0 drains the server: no new connections, existing ones con
   protected async exec(): Promise<{ service: Service }> {
     const { flags } = await this.parse(IpvsEditServer);
     const opts = toOptions(flags);
+    await this.lockKernel('ipvs');
     const { svc, current } = await existingServer(opts);
     const server = serverFromOptions(opts, svc, { forEdit: current, merge: flags.keep });
     const problem = checkServer(svc, server)[0];
     if (problem) throw new UsageError(`real server ${serverLabel(server)}: ${problem[1]}`);
-    await editServer(svc, server);
+    await this.changeIpvs(editServerStep(svc, server, current));
     return { service: (await getService(svc))! };
   }
 

@@ -3,7 +3,8 @@ import { UsageError } from '@ha/lib';
 import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, serviceOptionFlags, toOptions } from '../../flags.js';
 import { serviceFromOptions } from '../../ipvsadm/options.js';
-import { editService, getService } from '../../kernel.js';
+import { checkModules, getService } from '../../kernel.js';
+import { editServiceStep } from '../../ops.js';
 import { Service, checkService, serviceLabel } from '../../model.js';
 import { renderServices } from '../../render.js';
 
@@ -25,12 +26,14 @@ As with ipvsadm -E, settings not given go back to their defaults (scheduler wlc,
   protected async exec(): Promise<{ service: Service }> {
     const { flags } = await this.parse(IpvsEditService);
     const opts = toOptions(flags);
+    await this.lockKernel('ipvs');
     const current = await existingService(opts);
     const svc = serviceFromOptions(opts, { forEdit: current, merge: flags.keep });
     svc.servers = current.servers;
     const problem = checkService(svc)[0];
     if (problem) throw new UsageError(`service ${serviceLabel(svc)}: ${problem[1]}`);
-    await editService(svc);
+    checkModules([svc]);
+    await this.changeIpvs(editServiceStep(svc, current));
     return { service: (await getService(current))! };
   }
 

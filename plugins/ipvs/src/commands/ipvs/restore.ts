@@ -1,16 +1,15 @@
-import { closeSync, openSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { OperationError, UsageError, linePieces } from '@ha/lib';
-import { Change, applyAll, describePlans } from '@ha/lib/state';
+import { Progress, RULES_LIMITS, UsageError, applySteps, linePieces, openLines } from '@ha/lib';
+import { Change, describePlans } from '@ha/lib/state';
 import { IpvsCommand } from '../../base.js';
 import { applyRules, applyRulesText, parseRules } from '../../ipvsadm/rules.js';
-import { listServices } from '../../kernel.js';
+import { checkModules, listServices } from '../../kernel.js';
 import { Service, checkService, serviceLabel } from '../../model.js';
 import { planServices, settleRules } from '../../plan.js';
 
 /** Above this many applied changes, the human output is a summary. */
-const LIST_AT_MOST = 100;
+export const LIST_AT_MOST = 100;
 
 interface RestoreResult {
   source: string;
@@ -48,19 +47,11 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
   protected async exec(): Promise<RestoreResult> {
     const { args, flags } = await this.parse(IpvsRestore);
     const source = !args.file || args.file === '-' ? 'stdin' : args.file;
-    // a file is read in pieces (60,000 rules are 3 MB of text, never held whole), standard input
-    // whole; either way every line is read and checked before the kernel is asked anything
-    let fd: number | undefined;
-    let text: string | Iterable<string>;
-    try {
-      if (source === 'stdin') text = await readStdin();
-      else {
-        fd = openSync(args.file!, 'r');
-        text = readable(fd, source);
-      }
-    } catch (error) {
-      throw cannotRead(source, error);
-    }
+    // read in pieces (60,000 rules are 3 MB of text, never held whole), each line and the whole
+    // within limits; every line is read and checked before the kernel is changed
+    const input = openLines(args.file, source === 'stdin' ? 'standard input' : `rules file ${source}`, RULES_LIMITS);
+    const text = linePieces(input.fd, { what: source, limits: RULES_LIMITS });
+    if (!flags['dry-run']) await this.lockKernel('ipvs');
     let desired: Service[];
     let current: Service[];
     try {
@@ -76,12 +67,13 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
         await settleRules(desired, current);
       }
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      input.close();
     }
     for (const s of desired) {
       const problem = checkService(s)[0];
       if (problem) throw new UsageError(`${source}: service ${serviceLabel(s)}${problem[0]}: ${problem[1]}`);
     }
+    await checkModules(desired);
     const steps = await planServices(desired, current);
     const plans = [{ name: 'ipvs', plugin: '@ha/plugin-ipvs', steps }];
     const counts = { add: 0, change: 0, delete: 0 };
@@ -90,13 +82,13 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
     const listed = this.jsonEnabled() || flags['dry-run'] || steps.length <= LIST_AT_MOST;
     const changes = listed ? describePlans(plans)[0]!.changes : [];
     if (flags['dry-run']) return { source, dryRun: true, applied: 0, counts, changes };
-    const result = await applyAll(plans);
-    if (result.failure) {
-      const f = result.failure;
-      const undo = f.undoErrors.length === 0 ? `undid the ${f.undone} change(s) made before it` : `undo failed for: ${f.undoErrors.join('; ')}`;
-      throw new OperationError(`restore failed at ${f.change.op} ${f.change.object}: ${f.message}; ${undo}`, 'ERESTORE');
+    const progress = new Progress('restoring', steps.length, { enabled: !this.jsonEnabled() && steps.length > 50 });
+    try {
+      const applied = await applySteps([{ name: 'ipvs', steps }], { action: 'restore', target: 'the IPVS table' }, { onStep: () => progress.tick() });
+      return { source, dryRun: false, applied, counts, changes };
+    } finally {
+      progress.done();
     }
-    return { source, dryRun: false, applied: result.applied, counts, changes };
   }
 
   protected override render(r: RestoreResult): string {
@@ -114,22 +106,3 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
   }
 }
 
-function cannotRead(source: string, error: unknown): UsageError {
-  return new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'ENOENT');
-}
-
-/** The file's lines in pieces; a read error (a directory, say) is a usage error naming the file. */
-function* readable(fd: number, source: string): Generator<string> {
-  try {
-    yield* linePieces(fd);
-  } catch (error) {
-    throw cannotRead(source, error);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('no rules file given and standard input is a terminal: give a file, or pipe the rules in');
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}

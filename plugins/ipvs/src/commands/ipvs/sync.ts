@@ -1,8 +1,11 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { UsageError, table } from '@ha/lib';
+import { OperationError, UsageError, table } from '@ha/lib';
+import { checkIfname } from '@ha/lib/netlink';
 import { IpvsCommand } from '../../base.js';
-import { listDaemons, startDaemon, stopDaemon } from '../../kernel.js';
+import { listDaemons } from '../../kernel.js';
+import { startDaemonStep, stopDaemonStep } from '../../ops.js';
+import { LIMITS, Range } from '../../limits.js';
 import { SyncDaemon, parseIntRange } from '../../model.js';
 import { parseAddress } from '../../addr.js';
 
@@ -46,22 +49,26 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
     }
     if (!args.state) throw new UsageError(`sync ${action}: say which daemon: master or backup`);
     const state = args.state as 'master' | 'backup';
+    await this.lockKernel('ipvs');
     if (action === 'stop') {
-      await stopDaemon(state);
+      const was = (await listDaemons()).find((d) => d.state === state);
+      if (!was) throw new OperationError(`no ${state} sync daemon is running`, 'ESRCH');
+      await this.changeIpvs(stopDaemonStep(was));
       return { action, daemons: await listDaemons() };
     }
     const ifname = flags['mcast-interface'];
     if (!ifname) throw new UsageError('sync start: --mcast-interface IFNAME is required');
-    if (ifname.length > 15 || /[\s/]/.test(ifname)) throw new UsageError(`--mcast-interface: "${ifname}" is not an interface name`);
-    const d: SyncDaemon = { state, interface: ifname, syncid: flags.syncid ? parseIntRange(flags.syncid, '--syncid', 0, 255) : 0 };
-    if (flags['sync-maxlen']) d.maxlen = parseIntRange(flags['sync-maxlen'], '--sync-maxlen', 1, 65507);
+    checkIfname(ifname, '--mcast-interface');
+    const range = (text: string, what: string, r: Range): number => parseIntRange(text, what, r.min, r.max);
+    const d: SyncDaemon = { state, interface: ifname, syncid: flags.syncid ? range(flags.syncid, '--syncid', LIMITS.syncid) : 0 };
+    if (flags['sync-maxlen']) d.maxlen = range(flags['sync-maxlen'], '--sync-maxlen', LIMITS.syncMaxlen);
     if (flags['mcast-group']) {
       if (!parseAddress(flags['mcast-group'])) throw new UsageError(`--mcast-group: "${flags['mcast-group']}" is not an IP address`);
       d.group = flags['mcast-group'];
     }
-    if (flags['mcast-port']) d.port = parseIntRange(flags['mcast-port'], '--mcast-port', 1, 65535);
-    if (flags['mcast-ttl']) d.ttl = parseIntRange(flags['mcast-ttl'], '--mcast-ttl', 1, 255);
-    await startDaemon(d);
+    if (flags['mcast-port']) d.port = range(flags['mcast-port'], '--mcast-port', LIMITS.mcastPort);
+    if (flags['mcast-ttl']) d.ttl = range(flags['mcast-ttl'], '--mcast-ttl', LIMITS.mcastTtl);
+    await this.changeIpvs(startDaemonStep(d));
     return { action, daemons: await listDaemons() };
   }
 

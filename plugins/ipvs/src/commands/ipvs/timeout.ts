@@ -1,7 +1,9 @@
 import * as Args from '@oclif/core/args';
 import { UsageError, keyValues } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
-import { getTimeouts, setTimeouts } from '../../kernel.js';
+import { getTimeouts } from '../../kernel.js';
+import { timeoutsStep } from '../../ops.js';
+import { LIMITS } from '../../limits.js';
 import { Timeouts, parseIntRange } from '../../model.js';
 
 interface TimeoutResult {
@@ -32,9 +34,11 @@ ipvsadm's save format loses these; ha save keeps them in the state file.`;
     const given = [args.tcp, args.tcpfin, args.udp].filter((a) => a !== undefined);
     if (given.length === 0) return { changed: false, timeouts: await getTimeouts() };
     if (given.length !== 3) throw new UsageError('give all three timeouts, TCP TCPFIN UDP, in seconds (0 keeps a value), or none to show them');
-    const max = 2147483647;
+    // 0 keeps that timeout as it is
+    const { max } = LIMITS.timeout;
     const t = { tcp: parseIntRange(args.tcp!, 'TCP timeout', 0, max), tcpfin: parseIntRange(args.tcpfin!, 'TCP FIN timeout', 0, max), udp: parseIntRange(args.udp!, 'UDP timeout', 0, max) };
-    await setTimeouts(t);
+    await this.lockKernel('ipvs');
+    await this.changeIpvs(timeoutsStep(t, await getTimeouts()));
     return { changed: true, timeouts: await getTimeouts() };
   }
 

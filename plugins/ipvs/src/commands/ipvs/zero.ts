@@ -1,6 +1,6 @@
 import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags } from '../../flags.js';
-import { zero } from '../../kernel.js';
+import { zeroStep } from '../../ops.js';
 import { ServiceKey, serviceLabel } from '../../model.js';
 import { toOptions } from '../../flags.js';
 
@@ -22,10 +22,11 @@ export default class IpvsZero extends IpvsCommand<ZeroResult> {
     const opts = toOptions(flags);
     const any = ['tcpService', 'udpService', 'sctpService', 'fwmarkService'].some((k) => opts[k] !== undefined);
     let key: ServiceKey | undefined;
+    await this.lockKernel('ipvs');
     if (any) {
       key = await existingService(opts);
     }
-    await zero(key);
+    await this.changeIpvs(zeroStep(key));
     return { service: key ? serviceLabel(key) : null };
   }
 

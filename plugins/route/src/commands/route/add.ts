@@ -1,7 +1,8 @@
 import * as Args from '@oclif/core/args';
 import { HaCommand } from '@ha/lib';
-import { checkPaths, explainExists, readBack, routeFlags, routeFromFlags } from '../../flags.js';
-import { links, sendRoute } from '../../kernel.js';
+import { checkPaths, readBack, routeFlags, routeFromFlags } from '../../flags.js';
+import { links } from '../../kernel.js';
+import { addRouteStep } from '../../ops.js';
 import { Route } from '../../model.js';
 import { renderRoutes } from '../../render.js';
 
@@ -27,9 +28,10 @@ Routes ha adds carry protocol "static". A route is identified by its destination
   protected async exec(): Promise<{ route: Route }> {
     const { args, flags } = await this.parse(RouteAdd);
     const r = routeFromFlags(args.destination, flags);
+    await this.lockKernel('routes');
     const l = await links();
     await checkPaths(r, l);
-    await sendRoute('add', r, l).catch((e) => explainExists(e, r, l));
+    await this.change(addRouteStep(r, l), { target: 'the routing table' });
     return { route: await readBack(r, l) };
   }
 

@@ -2,7 +2,8 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, OperationError, UsageError } from '@ha/lib';
 import { exclusive, familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
-import { links, listRoutes, removeUnusedGroup, sendRoute } from '../../kernel.js';
+import { links, listRoutes } from '../../kernel.js';
+import { deleteNexthopStep, deleteRouteStep, unusedNexthops } from '../../ops.js';
 import { MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseTable, tableName } from '../../model.js';
 import { renderRoutes } from '../../render.js';
 
@@ -34,6 +35,7 @@ export default class RouteDelete extends HaCommand<{ deleted: Route[]; removedNe
     const dst = formatDestination(parseDestination(args.destination, family));
     const table = flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
     const metric = flags.metric === undefined ? undefined : parseIntRange(flags.metric, 'metric', 0, 4294967295);
+    await this.lockKernel('routes');
     const l = await links();
     const found = (await listRoutes({ family, table }, l)).filter((r) => r.dst === dst && (metric === undefined || r.metric === metric));
     const where = `${dst}${family === 'ipv6' && dst === 'default' ? ' (IPv6)' : ''}${metric === undefined ? '' : ` metric ${metric}`}${table === MAIN_TABLE ? '' : ` table ${tableName(table)}`}`;
@@ -41,11 +43,10 @@ export default class RouteDelete extends HaCommand<{ deleted: Route[]; removedNe
     if (found.length > 1 && !flags['all-metrics']) {
       throw new UsageError(`${found.length} routes go to ${where} (metrics ${found.map((r) => r.metric).join(', ')}): give --metric N, or --all-metrics to delete them all`);
     }
-    for (const r of found) await sendRoute('delete', r, l);
     // nexthop groups ha made for these routes go with them when nothing else uses them
-    const removedNexthops: number[] = [];
-    for (const r of found) if (r.nhid !== undefined) removedNexthops.push(...await removeUnusedGroup(r.nhid, l).catch(() => []));
-    return { deleted: found, removedNexthops };
+    const unused = await unusedNexthops(found, l);
+    await this.change([...found.map((r) => deleteRouteStep(r, l)), ...unused.map((nh) => deleteNexthopStep(nh, l))], { target: 'the routing table' });
+    return { deleted: found, removedNexthops: unused.map((nh) => nh.id) };
   }
 
   protected override render(r: { deleted: Route[] }): string {

@@ -1,9 +1,10 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, UsageError } from '@ha/lib';
-import { formatIp, readSysctl, writeSysctl } from '@ha/lib/netlink';
+import { formatIp } from '@ha/lib/netlink';
 import { checkPaths, familyFlags, markInUse, routeFamily, sameDestination, tableFlag } from '../../flags.js';
-import { findRoute, links, sendRoute } from '../../kernel.js';
+import { links } from '../../kernel.js';
+import { planFailover } from '../../ops.js';
 import {
   HA_PROTOCOL, MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseLegSpec, parseTable, pathText,
   routeLabel,
@@ -71,31 +72,11 @@ Running it again with other gateways changes the routes in place (same metrics);
       seen.add(key);
       return r;
     });
+    await this.lockKernel('routes');
     const l = await links();
     for (const r of routes) await checkPaths(r, l);
-
-    const warnings: string[] = [];
-    const linkdownKey = `net.${family}.conf.all.ignore_routes_with_linkdown`;
-    if (flags['ignore-linkdown']) {
-      await writeSysctl(linkdownKey, 1);
-    } else if ((await readSysctl(linkdownKey).catch(() => '0')) === '0') {
-      warnings.push(`${linkdownKey} is 0: if the primary's link loses carrier while its interface stays up, traffic keeps going to it; use --ignore-linkdown so that the backup takes over`);
-    }
-
-    // apply; on failure put back what was there
-    const done: Array<{ r: Route; previous?: Route }> = [];
-    try {
-      for (const r of routes) {
-        const previous = await findRoute(r, l);
-        await sendRoute('replace', r, l);
-        done.push({ r, previous });
-      }
-    } catch (error) {
-      for (const d of done.reverse()) {
-        await (d.previous ? sendRoute('replace', d.previous, l) : sendRoute('delete', d.r, l)).catch(() => undefined);
-      }
-      throw error;
-    }
+    const { steps, warnings } = await planFailover(routes, family, flags['ignore-linkdown'], l);
+    await this.change(steps, { target: 'the routing table' });
 
     const all = await sameDestination(routes[0]!, l);
     await markInUse(all);

@@ -1,9 +1,10 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, UsageError, table } from '@ha/lib';
-import { readSysctl, writeSysctl } from '@ha/lib/netlink';
+import { HaCommand, UsageError, table, type Step } from '@ha/lib';
+import { readSysctl } from '@ha/lib/netlink';
 import { exclusive } from '../../flags.js';
 import { HASH_POLICY_NAMES } from '../../kernel.js';
+import { sysctlStep } from '../../ops.js';
 import { HASH_POLICIES } from '../../model.js';
 
 interface HashPolicyResult {
@@ -42,7 +43,13 @@ With per-flow (l4) hashing over several providers, the connections of one host l
     if (args.policy !== undefined) {
       const v = HASH_POLICY_NAMES.indexOf(args.policy as (typeof HASH_POLICY_NAMES)[number]);
       if (v < 0) throw new UsageError(`unknown hash policy ${args.policy} (expected ${HASH_POLICIES.join(', ')})`);
-      for (const f of families) await writeSysctl(`net.${f}.fib_multipath_hash_policy`, v);
+      await this.lockKernel('routes');
+      const steps: Step[] = [];
+      for (const f of families) {
+        const st = await sysctlStep(`net.${f}.fib_multipath_hash_policy`, v);
+        if (st) steps.push(st);
+      }
+      await this.change(steps, { target: 'the multipath hash policy' });
     }
     const policies: HashPolicyResult['policies'] = [];
     for (const f of families) {

@@ -3,7 +3,8 @@ import * as Flags from '@oclif/core/flags';
 import { HaCommand, UsageError } from '@ha/lib';
 import { formatIp } from '@ha/lib/netlink';
 import { checkPaths, familyFlags, metricFlag, readBack, routeFamily, tableFlag } from '../../flags.js';
-import { Links, checkGateway, findRoute, links, listNexthops, listRoutes, removeUnusedGroup, sendNexthop, sendRoute } from '../../kernel.js';
+import { findRoute, links, listNexthops } from '../../kernel.js';
+import { planGroupRoute, planInlineRoute } from '../../ops.js';
 import {
   HA_PROTOCOL, Leg, MAIN_TABLE, Nexthop, Route, defaultMetric, formatDestination, parseDestination, parseIntRange, parseLegSpec,
   parseTable,
@@ -88,93 +89,30 @@ The interface of a gateway is found from the connected networks when @IF is not 
     };
     if (flags.resilient && res.buckets < legs.length) throw new UsageError(`--buckets ${res.buckets} is fewer than the ${legs.length} gateways`);
 
+    await this.lockKernel('routes');
     const l = await links();
     await checkPaths(r, l);
     const previous = await findRoute(r, l);
     const warnings = await multipathWarnings(family);
+    const target = { target: 'the routing table' };
 
     if (!group) {
-      await sendRoute('replace', r, l);
-      return { route: await readBack(r, l), nexthops: [], removed: await this.dropUnused(previous, l), warnings };
+      const inline = await planInlineRoute(r, previous, l);
+      await this.change(inline.steps, target);
+      return { route: await readBack(r, l), nexthops: [], removed: inline.removed, warnings };
     }
-
-    // nexthop objects: one per gateway (its interface found when not given), then the group. When
-    // the route already uses a group ha made, of the same type, that group is changed in place and
-    // its members are reused: a resilient group then keeps the buckets (and flows) of the gateways
-    // that stay.
-    const existing = await listNexthops(l);
-    let next = Math.max(0, ...existing.map((n) => n.id)) + 1;
-    const type = flags.resilient ? 'resilient' as const : 'mpath' as const;
-    const oldGroup = previous?.nhid === undefined ? undefined
-      : existing.find((n) => n.id === previous.nhid && n.group && n.type === type && n.protocol === HA_PROTOCOL);
-    const oldMembers = oldGroup ? existing.filter((n) => oldGroup.group!.some((m) => m.id === n.id)) : [];
-    const members: Nexthop[] = [];
-    const toMake: Nexthop[] = [];
-    for (const leg of legs) {
-      const dev = leg.dev ?? await checkGateway(leg.via!, undefined, l);
-      const reuse = oldMembers.find((n) => n.via === leg.via && n.dev === dev && !members.includes(n));
-      if (reuse) {
-        members.push(reuse);
-      } else {
-        const nh: Nexthop = { id: next++, family: family === 'ipv4' && leg.via!.includes(':') ? 'ipv6' : family, via: leg.via!, dev, protocol: HA_PROTOCOL };
-        members.push(nh);
-        toMake.push(nh);
-      }
-    }
-    const grp: Nexthop = { id: oldGroup?.id ?? next++, group: members.map((m, i) => ({ id: m.id, weight: legs[i]!.weight })), type, protocol: HA_PROTOCOL };
-    if (flags.resilient) {
-      Object.assign(grp, res);
-      // the kernel cannot change the number of buckets of a group in place
-      if (oldGroup && flags.buckets === undefined && oldGroup.buckets !== undefined) grp.buckets = oldGroup.buckets;
-    }
-    const made: Nexthop[] = [];
-    let replaced = false;
-    const routed: Route = { ...r, nhid: grp.id };
-    delete routed.nexthops;
-    try {
-      for (const nh of toMake) {
-        await sendNexthop('add', nh, l);
-        made.push(nh);
-      }
-      if (oldGroup) {
-        await sendNexthop('replace', grp, l);
-        replaced = true;
-      } else {
-        await sendNexthop('add', grp, l);
-        made.push(grp);
-      }
-      await sendRoute('replace', routed, l);
-    } catch (error) {
-      if (replaced) await sendNexthop('replace', { ...oldGroup!, state: undefined }, l).catch(() => undefined);
-      for (const nh of made.reverse()) await sendNexthop('delete', nh, l).catch(() => undefined);
-      throw error;
-    }
-    let removed: number[];
-    if (oldGroup) {
-      // members that left the group, if nothing else uses them
-      const nhs = await listNexthops(l);
-      const routes = await listRoutes({ table: 'all' }, l);
-      const used = new Set<number>([...routes.flatMap((x) => (x.nhid === undefined ? [] : [x.nhid])), ...nhs.flatMap((n) => n.group?.map((m) => m.id) ?? [])]);
-      removed = [];
-      for (const m of oldMembers) {
-        if (used.has(m.id) || m.protocol !== HA_PROTOCOL) continue;
-        await sendNexthop('delete', m, l).catch(() => undefined);
-        removed.push(m.id);
-      }
-    } else {
-      removed = await this.dropUnused(previous, l);
-    }
+    const plan = await planGroupRoute(r, legs, previous, {
+      type: flags.resilient ? 'resilient' : 'mpath',
+      resilient: flags.resilient ? { ...res, bucketsGiven: flags.buckets !== undefined } : undefined,
+    }, l);
+    await this.change(plan.steps, target);
     const after = await listNexthops(l);
     return {
-      route: await readBack(routed, l),
-      nexthops: after.filter((n) => n.id === grp.id || members.some((m) => m.id === n.id)),
-      removed,
+      route: await readBack(plan.route, l),
+      nexthops: after.filter((n) => n.id === plan.group.id || plan.members.some((m) => m.id === n.id)),
+      removed: plan.removed,
       warnings,
     };
-  }
-
-  private async dropUnused(previous: Route | undefined, l: Links): Promise<number[]> {
-    return previous?.nhid === undefined ? [] : removeUnusedGroup(previous.nhid, l);
   }
 
   protected override render(r: MultipathResult): string {

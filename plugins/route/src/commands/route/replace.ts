@@ -1,7 +1,8 @@
 import * as Args from '@oclif/core/args';
 import { HaCommand } from '@ha/lib';
 import { checkPaths, readBack, routeFlags, routeFromFlags } from '../../flags.js';
-import { findRoute, links, sendRoute } from '../../kernel.js';
+import { findRoute, links } from '../../kernel.js';
+import { replaceRouteStep } from '../../ops.js';
 import { Route } from '../../model.js';
 import { renderRoutes } from '../../render.js';
 
@@ -29,10 +30,11 @@ export default class RouteReplace extends HaCommand<ReplaceResult> {
   protected async exec(): Promise<ReplaceResult> {
     const { args, flags } = await this.parse(RouteReplace);
     const r = routeFromFlags(args.destination, flags);
+    await this.lockKernel('routes');
     const l = await links();
     await checkPaths(r, l);
     const previous = await findRoute(r, l);
-    await sendRoute('replace', r, l);
+    await this.change(replaceRouteStep(r, previous, l), { target: 'the routing table' });
     const route = await readBack(r, l);
     return previous ? { route, previous } : { route };
   }

@@ -27,6 +27,7 @@ Output: each change made, as WHAT FROM TO; with --json {vips, mode, device, chan
     const { flags } = await this.parse(RealserverSetup);
     const mode = flags.tunnel ? 'tunnel' : 'droute';
     const vips = parseVips(flags.vip, mode);
+    await this.lockKernel('realserver');
     return setupRealserver(vips, mode);
   }
 

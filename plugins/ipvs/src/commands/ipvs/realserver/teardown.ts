@@ -21,6 +21,7 @@ Output: each change made, then what was left and why (settings still needed by r
     const { flags } = await this.parse(RealserverTeardown);
     const mode = flags.tunnel ? 'tunnel' : 'droute';
     const vips = parseVips(flags.vip, mode);
+    await this.lockKernel('realserver');
     return teardownRealserver(vips, mode);
   }
 
