@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, Progress, applySteps, stateFlags } from '@ha/lib';
-import { Change, describePlans, loadProviders, loadState, planAll, resolveStatePath } from '@ha/lib/state';
+import { Change, describePlans, loadProviders, loadState, planAll, resolveStatePath, stateWarnings } from '@ha/lib/state';
 import { LIST_AT_MOST, renderChanges, renderCounts } from '../plan-output.js';
 
 interface RestoreResult {
@@ -40,6 +40,7 @@ With --dry-run the plan is printed and nothing is changed (the same as ha diff).
     const providers = await loadProviders(this.config);
     // reading and checking the file needs no lock (nor a writable folder: early boot, read-only media)
     const state = await loadState(file, providers);
+    for (const w of stateWarnings(providers, state)) process.stderr.write(`${this.config.bin}: warning: ${w}\n`);
     if (!flags['dry-run']) {
       // the kernel parts this file restores, in restore order: no other ha changes them meanwhile
       const sections = providers.filter((p) => state[p.name] !== undefined).map((p) => p.name);

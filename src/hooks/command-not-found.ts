@@ -34,7 +34,10 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   const hint = best !== undefined && bestScore <= Math.max(2, Math.floor(opts.id.length / 3))
     ? `did you mean "${bin} ${best.replaceAll(':', ' ')}"? `
     : '';
-  process.stderr.write(`${bin}: "${typed}" is not a command; ${hint}see "${bin} --help" for the list\n`);
+  const message = `"${typed}" is not a command; ${hint}see "${bin} --help" for the list`;
+  // the same shape as every command's errors with --json
+  if (opts.argv?.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: 'ENOCOMMAND', message, exitCode: 2 } }, null, 2)}\n`);
+  else process.stderr.write(`${bin}: ${message}\n`);
   this.exit(2);
 };
 

@@ -28,7 +28,7 @@ function optionFlag(o: OptionSpec) {
   };
   if (o.kind === 'enum') return Flags.string({ ...base, options: [...o.values!] });
   if (o.kind === 'bool') return Flags.string({ ...base, options: ['on', 'off', '1', '0'] });
-  if (list) return Flags.string({ ...base, helpValue: helpValue(o), multiple: true, delimiter: ',' });
+  if (list) return Flags.string({ ...base, helpValue: helpValue(o), multiple: true, multipleNonGreedy: true, delimiter: ',' });
   return Flags.string({ ...base, helpValue: helpValue(o) });
 }
 
@@ -54,6 +54,7 @@ export const portsFlag = Flags.string({
   summary: 'Ports to enslave, in order (repeat, or separate with commas).',
   helpValue: 'IF',
   multiple: true,
+  multipleNonGreedy: true,
   delimiter: ',',
 });
 

@@ -176,8 +176,6 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
   if (!parsed) {
     throw new UsageError(`${what}: "${host}" is not an IPv4 or IPv6 address (hostnames are not resolved; write the address)`);
   }
-  const mapped = v4MappedProblem(parsed.family, parsed.address);
-  if (mapped) throw new UsageError(`${what}: ${mapped}`);
   let port: number;
   if (portText === undefined || portText === '') {
     if (defaultPort === undefined) throw new UsageError(`${what}: "${text}" has no port; write ADDRESS:PORT`);
@@ -196,6 +194,8 @@ export function parsePort(text: string, what: string): number {
 /**
  * An IPv4-mapped IPv6 address (::ffff:192.0.2.20) names an IPv4 host in IPv6 form: an IPv6
  * service on it never sees IPv4 traffic, and a real server on it cannot be reached over IPv6.
+ * The kernel takes them (and ipvsadm makes them), so a table that has them is read, saved and
+ * restored as it is, with a warning; the commands that create one refuse it.
  */
 export function v4MappedProblem(family: Family, address: string): string | undefined {
   const m = family === 'ipv6' ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address) : null;
@@ -245,6 +245,19 @@ export function defaultNetmask(family: Family): string | number {
  * Check a service (and its servers) the way ipvsadm and the kernel would, before anything is sent.
  * Returns problems as [path, message] relative to the service.
  */
+/** Warnings for IPv4-mapped IPv6 addresses in a table (services and real servers). */
+export function mappedWarnings(services: Iterable<Service>): string[] {
+  const out: string[] = [];
+  for (const s of services) {
+    if (!isFwmark(s) && v4MappedProblem(s.family, s.address)) out.push(`service ${serviceLabel(s)}: ${v4MappedProblem(s.family, s.address)}`);
+    for (const r of s.servers) {
+      const p = v4MappedProblem(r.family, r.address);
+      if (p) out.push(`real server ${serverLabel(r)} of ${serviceLabel(s)}: ${p}`);
+    }
+  }
+  return out;
+}
+
 export function checkService(s: Service): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   const add = (path: string, message: string): void => {
@@ -252,10 +265,6 @@ export function checkService(s: Service): Array<[string, string]> {
   };
   if (!isFwmark(s) && s.port === 0 && !s.persistence) add('.port', 'port 0 (all ports) needs persistence');
   if (isFwmark(s) && (s.fwmark < LIMITS.fwmark.min || s.fwmark > LIMITS.fwmark.max)) add('.fwmark', `firewall mark must be from ${LIMITS.fwmark.min} to ${LIMITS.fwmark.max}`);
-  if (!isFwmark(s)) {
-    const mapped = v4MappedProblem(s.family, s.address);
-    if (mapped) add('.address', mapped);
-  }
   if (!(SCHEDULERS as readonly string[]).includes(s.scheduler)) add('.scheduler', `unknown scheduler "${s.scheduler}" (expected one of ${SCHEDULERS.join(', ')})`);
   s.schedFlags.forEach((f, i) => {
     if (!schedFlagAllowed(f, s.scheduler)) add(`.schedFlags[${i}]`, `${f} is only valid with the ${f.slice(0, 2)} scheduler, not ${s.scheduler}`);
@@ -286,8 +295,6 @@ export function checkServer(svc: ServiceKey, r: Server): Array<[string, string]>
   if (r.family !== svc.family && r.forward !== 'tunnel') {
     problems.push(['.address', `${r.family === 'ipv6' ? 'IPv6' : 'IPv4'} real server ${serverLabel(r)} in an ${svc.family === 'ipv6' ? 'IPv6' : 'IPv4'} service needs tunnel forwarding`]);
   }
-  const mapped = v4MappedProblem(r.family, r.address);
-  if (mapped) problems.push(['.address', mapped]);
   if (r.weight < LIMITS.weight.min || r.weight > LIMITS.weight.max) problems.push(['.weight', `weight must be from ${LIMITS.weight.min} to ${LIMITS.weight.max}`]);
   // the kernel refuses l > u even when u is 0 ("no upper threshold"): ERANGE
   if (r.lowerThreshold > r.upperThreshold) problems.push(['.lowerThreshold', `lower threshold ${r.lowerThreshold} is above the upper threshold ${r.upperThreshold}`]);

@@ -54,7 +54,7 @@ class IpvsStep implements Step {
     const { op, s, r, prev } = this;
     if (op === 'delete') return undefined;
     if (op === 'change') return (r ? serverChanges(prev as Server, r) : serviceChanges(prev as Service, s)).join(', ');
-    return r ? `${r.forward} weight ${r.weight}` : `${s.scheduler}${s.persistence ? `, persistent ${s.persistence.timeout}` : ''}`;
+    return r ? serverText(r) : serviceText(s);
   }
 
   undoRequest(): Request {
@@ -89,6 +89,23 @@ class IpvsStepNetlink {
   get undo(): Request {
     return this.step.undoRequest();
   }
+}
+
+/** A new service's settings, for people: "wrr", "sh, flags sh-port, persistent 600 mask 255.255.255.0, pe sip, ops". */
+export function serviceText(s: Service): string {
+  const parts = [s.scheduler];
+  if (s.schedFlags.length) parts.push(`flags ${s.schedFlags.join(',')}`);
+  if (s.persistence) parts.push(`persistent ${s.persistence.timeout} mask ${s.persistence.netmask}`);
+  if (s.pe) parts.push(`pe ${s.pe}`);
+  if (s.onePacket) parts.push('ops');
+  return parts.join(', ');
+}
+
+/** A new real server's settings, for people: "masq weight 3", "tunnel gue:6080 csum weight 1, thresholds 100/10". */
+export function serverText(r: Server): string {
+  const t = tunnelText(r);
+  const thresholds = r.upperThreshold || r.lowerThreshold ? `, thresholds ${r.upperThreshold}/${r.lowerThreshold}` : '';
+  return `${r.forward}${t ? ` ${t}` : ''} weight ${r.weight}${thresholds}`;
 }
 
 const flagBits = (s: Service): number => s.schedFlags.reduce((n, f) => n | (1 << schedFlagBit(f)), 0);

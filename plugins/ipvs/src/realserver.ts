@@ -53,6 +53,7 @@ export const realserverFlags = {
     description: 'An IPv4 or IPv6 address without a prefix length; it is added as /32 (IPv6 /128).',
     helpValue: 'ADDR',
     multiple: true,
+    multipleNonGreedy: true,
     // not `required`: parseVips says what is missing in one line, where oclif needs three
     delimiter: ',',
   }),

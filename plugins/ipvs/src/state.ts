@@ -5,7 +5,7 @@
 import type { SectionProvider } from '@ha/lib/state';
 import { SECTION_ORDER } from '@ha/lib/state';
 import { checkModules, family, getTimeouts, listDaemons, listServices } from './kernel.js';
-import type { IpvsSection } from './model.js';
+import { IpvsSection, mappedWarnings } from './model.js';
 import { planDaemons, planServices, planTimeouts } from './plan.js';
 import { checkSection, ipvsSectionSchema, normalizeSection, toSection } from './section.js';
 
@@ -21,6 +21,9 @@ export const ipvsProvider: SectionProvider<IpvsSection> = {
     return toSection(services, timeouts, daemons);
   },
   check: checkSection,
+  warnings(section) {
+    return mappedWarnings(normalizeSection(section).services);
+  },
   async plan(desired) {
     const want = normalizeSection(desired);
     checkModules(want.services);

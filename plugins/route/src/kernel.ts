@@ -398,25 +398,51 @@ export async function lookup(address: string, o: LookupOptions = {}, l?: Links):
   return out;
 }
 
-/** Is the gateway reachable directly (a connected network), through the given interface if any? */
+const RTN_LOCAL = 2;
+
+/**
+ * Is the gateway reachable directly (a connected network), through the given interface if any?
+ * Returns the interface it is reached through. The refusals say what is true: the gateway is an
+ * address of this host, is on another interface's network, is only reachable through another
+ * gateway, or is on no connected network at all.
+ */
 export async function checkGateway(via: string, dev: string | undefined, l: Links): Promise<string> {
   const ip = parseIp(via)!;
-  const where = dev ? ` through ${dev}` : ' on any interface';
-  const fail = (): never => {
-    throw new OperationError(`gateway ${via} is not reachable${where}: no connected network covers it (add an address in its network first, or use --onlink)`, 'ENETUNREACH');
-  };
+  const gw = ip.family === 'ipv6' ? `[${via}]` : via;
   let reply: NetlinkMessage | undefined;
   try {
-    [reply] = await rtnl().request(lookupRequest(ip, { dev }, l, false));
+    // asked without the interface: where the kernel would send to it, if anywhere
+    [reply] = await rtnl().request(lookupRequest(ip, {}, l, false));
   } catch (error) {
-    if (error instanceof NetlinkError) fail();
+    if (error instanceof NetlinkError) {
+      throw new OperationError(`gateway ${gw} is not reachable on any interface: no connected network covers it (add an address in its network first, or use --onlink)`, 'ENETUNREACH');
+    }
     throw error;
   }
   const h = decodeRtMsg(reply!.data);
   const a = routeAttrs.decode(reply!.data.subarray(RTMSG_LEN));
-  if (h.type !== RTN.unicast || a.gateway || a.via || !a.oif) fail();
-  if (dev && l.name(a.oif!) !== dev) fail();
-  return l.name(a.oif!);
+  const oif = a.oif === undefined ? undefined : l.name(a.oif);
+  if (h.type === RTN_LOCAL) {
+    throw new OperationError(`gateway ${gw} is an address of this host${oif && oif !== 'lo' ? ` (on ${oif})` : ''}: a gateway must be another host`, 'EINVAL');
+  }
+  if (h.type !== RTN.unicast || !oif) {
+    throw new OperationError(`gateway ${gw} is not reachable: the kernel's route to it is not a unicast route (it is ${h.type === RTN.blackhole ? 'a blackhole' : h.type === RTN.unreachable ? 'unreachable' : h.type === RTN.prohibit ? 'prohibited' : `type ${h.type}`})`, 'ENETUNREACH');
+  }
+  if (a.gateway || a.via) {
+    const through = a.gateway ? formatIp(a.gateway) : 'another gateway';
+    throw new OperationError(`gateway ${gw} is not on a connected network: it is reached through ${through} on ${oif} (a gateway must be on a network of this host; use --onlink if it is directly reachable anyway)`, 'ENETUNREACH');
+  }
+  if (dev && oif !== dev) {
+    // two interfaces may share a network: asked through dev, is it directly there too?
+    const [r2] = await rtnl().request(lookupRequest(ip, { dev }, l, false)).catch(() => [undefined]);
+    if (r2) {
+      const h2 = decodeRtMsg(r2.data);
+      const a2 = routeAttrs.decode(r2.data.subarray(RTMSG_LEN));
+      if (h2.type === RTN.unicast && !a2.gateway && !a2.via && a2.oif !== undefined && l.name(a2.oif) === dev) return dev;
+    }
+    throw new OperationError(`gateway ${gw} is on a network of ${oif}, not of ${dev} (write ${gw}@${oif}, or leave the interface out)`, 'ENETUNREACH');
+  }
+  return oif;
 }
 
 // ---- nexthop objects ----

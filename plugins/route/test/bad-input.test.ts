@@ -136,8 +136,11 @@ test('errors with --json are a JSON object with code and exit code 2', { skip: n
 test('refusals by the kernel state name the cause and exit 1, changing nothing', { skip: needsRoot }, () => {
   const start = snapshot();
   const cases: Array<[string[], RegExp]> = [
-    [['route', 'add', '192.0.2.0/24', '--via', '203.0.113.1'], /gateway 203\.0\.113\.1 is not reachable on any interface/],
-    [['route', 'add', '192.0.2.0/24', '--via', '192.0.2.1', '--dev', 'ha0'], /gateway 192\.0\.2\.1 is not reachable through ha0/],
+    // each reason a gateway is refused, said as it is
+    [['route', 'add', '192.0.2.0/24', '--via', '203.0.113.1'], /gateway 203\.0\.113\.1 is not on a connected network: it is reached through (198\.51\.100\.1 on ha0|192\.0\.2\.1 on hb0)/],
+    [['route', 'add', '10.9.0.0/16', '--via', '192.0.2.1', '--dev', 'ha0'], /gateway 192\.0\.2\.1 is on a network of hb0, not of ha0 \(write 192\.0\.2\.1@hb0, or leave the interface out\)/],
+    [['route', 'add', '10.9.0.0/16', '--via', '198.51.100.2'], /gateway 198\.51\.100\.2 is an address of this host: a gateway must be another host/],
+    [['route', 'add', '2001:db8:7::/64', '--via', '2001:db8:9::1'], /gateway \[2001:db8:9::1\] is not reachable on any interface: no connected network covers it/],
     [['route', 'add', 'default', '--via', '198.51.100.1', '--metric', '100'], /route default metric 100 already exists \(via 198\.51\.100\.1 dev ha0, protocol boot\)/],
     [['route', 'add', '192.0.2.0/24', '--dev', 'nosuch0'], /interface nosuch0 does not exist/],
     [['route', 'delete', '192.0.2.128/25'], /route 192\.0\.2\.128\/25 does not exist/],

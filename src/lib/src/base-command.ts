@@ -6,9 +6,14 @@
  * With `--json` the result is printed as JSON instead; its shape is the command's contract.
  */
 import { Command } from '@oclif/core/command';
+import type { Input, ParserOutput } from '@oclif/core/interfaces';
+
+// oclif's FlagOutput and ArgOutput, which its public entry points do not export
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Output = { [name: string]: any };
 import * as Flags from '@oclif/core/flags';
 import { EXIT_FAILED, EXIT_USAGE, HaError, debugEnabled } from './errors.js';
-import { HeldLock, describeHolder, lockKernel } from './lock.js';
+import { HeldLock, lockKernel } from './lock.js';
 import { toJson } from './output.js';
 import { NetlinkSession } from './netlink/session.js';
 import { guardSignals } from './signals.js';
@@ -33,11 +38,19 @@ export abstract class HaCommand<T = unknown> extends Command {
   static override enableJsonFlag = true;
 
   private readonly kernelLocks: HeldLock[] = [];
+  /** The flags of the last parse(), handed to render(). */
+  private parsedFlags: Record<string, unknown> = {};
+
+  protected override async parse<F extends Output, B extends Output, A extends Output>(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
+    const out = await super.parse(options, argv);
+    this.parsedFlags = out.flags as Record<string, unknown>;
+    return out;
+  }
 
   protected abstract exec(): Promise<T>;
 
-  /** Human output for a result; nothing is printed when it returns undefined or ''. */
-  protected render(_result: T): string | undefined {
+  /** Human output for a result, given the parsed flags; nothing is printed when it returns undefined or ''. */
+  protected render(_result: T, _flags: Record<string, unknown>): string | undefined {
     return undefined;
   }
 
@@ -50,9 +63,7 @@ export abstract class HaCommand<T = unknown> extends Command {
     guardSignals(this.config.bin);
     for (const section of sections) {
       if (this.kernelLocks.some((l) => l.path.includes(`/${section}.`))) continue;
-      this.kernelLocks.push(await lockKernel(section, {
-        onWait: (h) => process.stderr.write(`${this.config.bin}: waiting for the kernel's ${section}: locked by ${describeHolder(h)}\n`),
-      }));
+      this.kernelLocks.push(await lockKernel(section));
     }
   }
 
@@ -70,7 +81,7 @@ export abstract class HaCommand<T = unknown> extends Command {
     try {
       const result = await this.exec();
       if (!this.jsonEnabled()) {
-        const text = this.render(result);
+        const text = this.render(result, this.parsedFlags);
         // straight to the stream: oclif's log() formats its argument first, which costs seconds
         // for a listing of 60,000 lines
         if (text) process.stdout.write(`${text}\n`);
@@ -93,9 +104,26 @@ export abstract class HaCommand<T = unknown> extends Command {
     return typeof exit === 'number' ? exit : EXIT_FAILED;
   }
 
-  /** One line: the first line of the message, without oclif's "See more help" trailer. */
+  /**
+   * One line: the first line of the message, without oclif's "See more help" trailer. oclif's
+   * own messages are made one line: "Missing 1 required arg:" names the arguments (listed on
+   * the lines after it), and a custom flag's "Parsing --x" keeps the parser's message.
+   */
   protected oneLine(err: OclifishError, exitCode: number): string {
-    const first = (err.message || String(err)).split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'failed';
+    const lines = (err.message || String(err)).split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^See more help/.test(l));
+    let first = lines[0] ?? 'failed';
+    const missing = /^Missing (\d+) required args?:?$/.exec(first);
+    if (missing) {
+      // "name  description" lines, then oclif's notes about flags with several values
+      const end = lines.findIndex((l, i) => i > 0 && /^(Note:|Alternatively)/.test(l));
+      const named = lines.slice(1, end === -1 ? undefined : end).map((l) => {
+        const [name, ...rest] = l.split(/\s{2,}/);
+        return rest.length ? `${name} (${rest.join(' ').replace(/\.$/, '')})` : name!;
+      });
+      first = `missing required argument${Number(missing[1]) > 1 ? 's' : ''}: ${named.join(', ') || 'see the usage'}`;
+    } else if (/^Parsing --\S+/.test(first) && lines[1]) {
+      first = lines[1];
+    }
     if (err instanceof HaError || exitCode !== EXIT_USAGE) return first;
     return `${first} (see: ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)`;
   }

@@ -36,7 +36,7 @@ export interface LockOptions {
   what: string;
   /** How long to wait for the holder, in ms (default: $HA_LOCK_TIMEOUT seconds, else 60 s). */
   timeoutMs?: number;
-  /** Called once when the lock is busy and we start waiting. */
+  /** Called once when the lock is busy and we start waiting (default: one line on standard error). */
   onWait?: (holder: LockHolder | undefined) => void;
 }
 
@@ -186,7 +186,8 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
     }
     if (!waited) {
       waited = true;
-      options.onWait?.(holder);
+      if (options.onWait) options.onWait(holder);
+      else process.stderr.write(`ha: waiting for ${options.what}: locked by ${describeHolder(holder)}\n`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

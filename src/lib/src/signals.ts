@@ -42,7 +42,7 @@ export class SignalGuard {
     switch (this.phase) {
       case 'idle':
         releaseAll();
-        process.stderr.write(`${this.bin}: interrupted by ${s} before any change; nothing was changed\n`);
+        process.stderr.write(`${this.bin}: interrupted by ${s} before any change to the kernel; nothing was changed\n`);
         process.exit(signalExitCode(s));
         break;
       case 'done':

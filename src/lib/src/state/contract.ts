@@ -36,6 +36,8 @@ export interface SectionProvider<T = unknown> {
   plan(desired: T): Promise<Step[]>;
   /** Extra checks beyond the schema (cross references…); return problems as [path, message]. */
   check?(section: T): Array<[path: string, message: string]>;
+  /** What is valid but likely a mistake, said before a restore or diff (one line each). */
+  warnings?(section: T): string[];
 }
 
 export interface LoadedProvider extends SectionProvider {
@@ -90,6 +92,13 @@ export function validateState(file: string, doc: unknown, providers: SectionProv
   return state;
 }
 
+/** Every provider's warnings about its section of the document. */
+export function stateWarnings(providers: SectionProvider[], state: StateDocument): string[] {
+  const out: string[] = [];
+  for (const p of providers) if (state[p.name] !== undefined && p.warnings) out.push(...p.warnings(state[p.name]).map((w) => `${p.name}: ${w}`));
+  return out;
+}
+
 export interface SectionReport {
   name: string;
   plugin?: string;
@@ -124,18 +133,51 @@ export interface SectionPlan {
   steps: Step[];
 }
 
+/** The error for the first section of the file that no installed plugin manages, if any. */
+export function unmanagedSection(file: string, providers: SectionProvider[], state: StateDocument): UsageError | undefined {
+  const name = Object.keys(state).find((k) => k !== 'version' && k !== '$schema' && !providers.some((p) => p.name === k));
+  if (name === undefined) return undefined;
+  const known = providers.map((p) => p.name);
+  return new UsageError(`state file ${file}: section "${name}" is not managed by any installed plugin (installed sections: ${known.length ? known.join(', ') : 'none'})`, 'ESECTION');
+}
+
+export interface SectionProblem {
+  section: string;
+  error: HaError;
+}
+
+/**
+ * Plan each section on its own, for a comparison that shows what it can: a section whose plugin
+ * is missing, whose kernel support is absent or whose plan fails is reported, and the others are
+ * planned anyway. (A restore needs all of them: planAll.)
+ */
+export async function planEach(file: string, providers: LoadedProvider[], state: StateDocument): Promise<{ plans: SectionPlan[]; problems: SectionProblem[] }> {
+  const plans: SectionPlan[] = [];
+  const problems: SectionProblem[] = [];
+  const names = Object.keys(state).filter((k) => k !== 'version' && k !== '$schema');
+  for (const name of names) {
+    if (!providers.some((p) => p.name === name)) problems.push({ section: name, error: unmanagedSection(file, providers, { version: state.version, [name]: state[name] })! });
+  }
+  for (const p of providers.filter((q) => names.includes(q.name))) {
+    try {
+      await p.available();
+      plans.push({ name: p.name, plugin: p.plugin, steps: await p.plan(state[p.name]) });
+    } catch (error) {
+      const e = error instanceof HaError ? error : new HaError((error as Error).message ?? String(error));
+      problems.push({ section: p.name, error: error instanceof UnavailableError ? new HaError(`cannot compare section "${p.name}": ${e.message}`, { code: e.code }) : e });
+    }
+  }
+  return { plans, problems };
+}
+
 /**
  * Plan a restore: every section in the file must have an installed provider whose kernel support
  * is present, otherwise nothing is planned (and so nothing changes).
  */
 export async function planAll(file: string, providers: LoadedProvider[], state: StateDocument): Promise<SectionPlan[]> {
   const names = Object.keys(state).filter((k) => k !== 'version' && k !== '$schema');
-  for (const name of names) {
-    if (!providers.some((p) => p.name === name)) {
-      const known = providers.map((p) => p.name);
-      throw new UsageError(`state file ${file}: section "${name}" is not managed by any installed plugin (installed sections: ${known.length ? known.join(', ') : 'none'})`, 'ESECTION');
-    }
-  }
+  const unmanaged = unmanagedSection(file, providers, state);
+  if (unmanaged) throw unmanaged;
   const wanted = providers.filter((p) => names.includes(p.name));
   for (const p of wanted) {
     try {

@@ -34,6 +34,8 @@ export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   delete env.FORCE_COLOR;
   delete env.NODE_TEST_CONTEXT;
   env.HA_DATA_DIR = env.HA_DATA_DIR_FOR_TESTS ?? join(tmpdir(), 'ha-test-no-user-plugins');
+  // kernel locks of test runs (per network namespace) away from the machine's own /run/ha
+  env.HA_RUN_DIR ??= join(tmpdir(), 'ha-test-run');
   return { ...env, ...extra };
 }
 
@@ -51,7 +53,19 @@ export function ha(args: string[], options: RunOptions = {}): Run {
 }
 
 export function haSpawn(args: string[], options: RunOptions = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const cmd = [...(options.wrap ?? []), process.execPath, BIN, ...args];
+  return spawn(cmd[0]!, cmd.slice(1), { cwd: options.cwd ?? ROOT, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Run ha in the background and collect what it prints; resolves when it exits. */
+export function haRun(args: string[], options: RunOptions = {}): { child: ChildProcess; done: Promise<Run> } {
+  const child = haSpawn(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
+  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
 }
 
 export function tempDir(label: string): { path: string; remove(): void } {

@@ -4,7 +4,7 @@ import { serverFlags, serviceKeyFlags, toOptions } from '../../flags.js';
 import { serverFromOptions } from '../../ipvsadm/options.js';
 import { getService } from '../../kernel.js';
 import { addServerStep } from '../../ops.js';
-import { Service, checkServer, serverId, serverLabel, serviceLabel } from '../../model.js';
+import { Service, checkServer, serverId, serverLabel, serviceLabel, v4MappedProblem } from '../../model.js';
 import { renderServices } from '../../render.js';
 
 export default class IpvsAddServer extends IpvsCommand<{ service: Service }> {
@@ -27,6 +27,8 @@ An IPv4 server in an IPv6 service (or the reverse) needs tunnelling.`;
     const server = serverFromOptions(opts, svc);
     const problem = checkServer(svc, server)[0];
     if (problem) throw new UsageError(`real server ${serverLabel(server)}: ${problem[1]}`);
+    const mapped = v4MappedProblem(server.family, server.address);
+    if (mapped) throw new UsageError(`-r/--real-server: ${mapped}`);
     if (svc.servers.some((r) => serverId(r) === serverId(server))) {
       throw new OperationError(`real server ${serverLabel(server)} of service ${serviceLabel(svc)} already exists`, 'EEXIST');
     }

@@ -4,7 +4,7 @@ import { serviceKeyFlags, serviceOptionFlags, toOptions } from '../../flags.js';
 import { serviceFromOptions } from '../../ipvsadm/options.js';
 import { checkModules, getService } from '../../kernel.js';
 import { addServiceStep } from '../../ops.js';
-import { Service, checkService, serviceLabel } from '../../model.js';
+import { Service, checkService, isFwmark, serviceLabel, v4MappedProblem } from '../../model.js';
 import { renderServices } from '../../render.js';
 
 export default class IpvsAddService extends IpvsCommand<{ service: Service }> {
@@ -27,6 +27,8 @@ Port 0 (all ports) needs persistence; scheduler flags go only with their schedul
     const svc = serviceFromOptions(toOptions(flags));
     const problem = checkService(svc)[0];
     if (problem) throw new UsageError(`service ${serviceLabel(svc)}: ${problem[1]}`);
+    const mapped = isFwmark(svc) ? undefined : v4MappedProblem(svc.family, svc.address);
+    if (mapped) throw new UsageError(`-t/-u/--sctp-service: ${mapped}`);
     checkModules([svc]);
     await this.lockKernel('ipvs');
     await this.changeIpvs(addServiceStep(svc));

@@ -38,11 +38,8 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     numeric: Flags.boolean({ char: 'n', summary: 'Accepted for ipvsadm compatibility; addresses are always numeric.' }),
   };
 
-  private opts: Record<string, unknown> = {};
-
   protected async exec(): Promise<ListResult> {
     const { flags } = await this.parse(IpvsList);
-    this.opts = { ...flags };
     const o = toOptions(flags);
     const one = ['tcpService', 'udpService', 'sctpService', 'fwmarkService'].some((k) => o[k] !== undefined);
     const i = await info();
@@ -59,8 +56,7 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     return { version: i.version, connTabSize: i.connTabSize, services: sortServicesInPlace(services) };
   }
 
-  protected override render(r: ListResult): string | undefined {
-    const f = this.opts;
+  protected override render(r: ListResult, f: Record<string, unknown>): string | undefined {
     const cols = { stats: Boolean(f.stats), rate: Boolean(f.rate), thresholds: Boolean(f.thresholds), persistentConn: Boolean(f['persistent-conn']), tunInfo: Boolean(f['tun-info']) };
     if (f.format === 'ipvsadm') {
       // written as it is made; ipvsadm's text already ends with a newline

@@ -5,7 +5,7 @@ import { Change, describePlans } from '@ha/lib/state';
 import { IpvsCommand } from '../../base.js';
 import { applyRules, applyRulesText, parseRules } from '../../ipvsadm/rules.js';
 import { checkModules, listServices } from '../../kernel.js';
-import { Service, checkService, serviceLabel } from '../../model.js';
+import { Service, checkService, mappedWarnings, serviceLabel } from '../../model.js';
 import { planServices, settleRules } from '../../plan.js';
 
 /** Above this many applied changes, the human output is a summary. */
@@ -73,7 +73,8 @@ ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a 
       const problem = checkService(s)[0];
       if (problem) throw new UsageError(`${source}: service ${serviceLabel(s)}${problem[0]}: ${problem[1]}`);
     }
-    await checkModules(desired);
+    checkModules(desired);
+    for (const w of mappedWarnings(desired)) process.stderr.write(`${this.config.bin}: warning: ${w}\n`);
     const steps = await planServices(desired, current);
     const plans = [{ name: 'ipvs', plugin: '@ha/plugin-ipvs', steps }];
     const counts = { add: 0, change: 0, delete: 0 };

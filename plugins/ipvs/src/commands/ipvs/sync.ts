@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError, table } from '@ha/lib';
 import { checkIfname } from '@ha/lib/netlink';
 import { IpvsCommand } from '../../base.js';
+import { formatDaemons } from '../../ipvsadm/format.js';
 import { listDaemons } from '../../kernel.js';
 import { startDaemonStep, stopDaemonStep } from '../../ops.js';
 import { LIMITS, Range } from '../../limits.js';
@@ -32,6 +33,7 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
   };
 
   static override flags = {
+    format: Flags.string({ summary: 'Output format of show for people: table, or what ipvsadm -Ln --daemon prints.', options: ['table', 'ipvsadm'], default: 'table' }),
     'mcast-interface': Flags.string({ summary: 'Interface for the sync traffic.', helpValue: 'IFNAME' }),
     syncid: Flags.string({ summary: 'Sync ID, 0-255 (default 0).', helpValue: 'ID' }),
     'sync-maxlen': Flags.string({ summary: 'Maximum sync message (UDP payload) size.', helpValue: 'BYTES' }),
@@ -72,7 +74,8 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
     return { action, daemons: await listDaemons() };
   }
 
-  protected override render(r: SyncResult): string {
+  protected override render(r: SyncResult, flags: Record<string, unknown>): string {
+    if (flags.format === 'ipvsadm') return formatDaemons(r.daemons).trimEnd();
     if (r.daemons.length === 0) return 'No sync daemon is running.';
     return table(['STATE', 'INTERFACE', 'SYNCID', 'MAXLEN', 'GROUP', 'PORT', 'TTL'],
       r.daemons.map((d) => [d.state, d.interface, d.syncid, d.maxlen, d.group, d.port, d.ttl]));

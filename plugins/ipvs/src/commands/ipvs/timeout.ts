@@ -1,4 +1,6 @@
 import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
+import { formatTimeouts } from '../../ipvsadm/format.js';
 import { UsageError, keyValues } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { getTimeouts } from '../../kernel.js';
@@ -29,6 +31,10 @@ ipvsadm's save format loses these; ha save keeps them in the state file.`;
     udp: Args.string({ ignoreStdin: true, description: 'UDP timeout in seconds (0 = keep).' }),
   };
 
+  static override flags = {
+    format: Flags.string({ summary: 'Output format for people: table, or what ipvsadm -Ln --timeout prints.', options: ['table', 'ipvsadm'], default: 'table' }),
+  };
+
   protected async exec(): Promise<TimeoutResult> {
     const { args } = await this.parse(IpvsTimeout);
     const given = [args.tcp, args.tcpfin, args.udp].filter((a) => a !== undefined);
@@ -42,7 +48,8 @@ ipvsadm's save format loses these; ha save keeps them in the state file.`;
     return { changed: true, timeouts: await getTimeouts() };
   }
 
-  protected override render(r: TimeoutResult): string {
+  protected override render(r: TimeoutResult, flags: Record<string, unknown>): string {
+    if (flags.format === 'ipvsadm') return formatTimeouts(r.timeouts).trimEnd();
     return keyValues([['tcp', `${r.timeouts.tcp} s`], ['tcpfin', `${r.timeouts.tcpfin} s`], ['udp', `${r.timeouts.udp} s`]]);
   }
 }

@@ -39,7 +39,7 @@ Running it again with other gateways changes the routes in place (same metrics);
 
   static override flags = {
     primary: Flags.string({ summary: 'The preferred gateway: GW or GW@IF (IPv6 in brackets when @IF follows).', helpValue: 'GW[@IF]' }),
-    backup: Flags.string({ multiple: true, summary: 'A backup gateway, in order of preference; repeat for more.', helpValue: 'GW[@IF]' }),
+    backup: Flags.string({ multiple: true, multipleNonGreedy: true, summary: 'A backup gateway, in order of preference; repeat for more.', helpValue: 'GW[@IF]' }),
     metric: Flags.string({ char: 'm', summary: 'Metric of the primary route (default 100).', helpValue: 'N' }),
     step: Flags.string({ summary: 'How much higher each backup\'s metric is than the previous route\'s (default 100).', helpValue: 'N' }),
     table: tableFlag,

@@ -31,13 +31,10 @@ Where several routes go to the same destination (failover by metric), STATE says
     ...familyFlags,
   };
 
-  private tables = false;
-
   protected async exec(): Promise<ListResult> {
     const { flags } = await this.parse(RouteList);
     exclusive(flags, 'table', 'all-tables');
     const table = flags['all-tables'] ? 'all' as const : flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
-    this.tables = table === 'all';
     const l = await links();
     let routes = await listRoutes({ family: familyFromFlags(flags), table }, l);
     if (flags.managed) routes = routes.filter(isManaged);
@@ -45,8 +42,8 @@ Where several routes go to the same destination (failover by metric), STATE says
     return { routes, nexthops: await listNexthops(l) };
   }
 
-  protected override render(r: ListResult): string {
-    const out = renderRoutes(r.routes, { tables: this.tables });
+  protected override render(r: ListResult, flags: Record<string, unknown>): string {
+    const out = renderRoutes(r.routes, { tables: Boolean(flags['all-tables']) });
     return r.nexthops.length ? `${out}\n\nNexthop objects:\n${renderNexthops(r.nexthops)}` : out;
   }
 }

@@ -40,7 +40,7 @@ The interface of a gateway is found from the connected networks when @IF is not 
   };
 
   static override flags = {
-    nexthop: Flags.string({ char: 'n', multiple: true, summary: 'A path: GW[@IF][:WEIGHT], or @IF[:WEIGHT]; repeat for each.', helpValue: 'GW[@IF][:WEIGHT]' }),
+    nexthop: Flags.string({ char: 'n', multiple: true, multipleNonGreedy: true, summary: 'A path: GW[@IF][:WEIGHT], or @IF[:WEIGHT]; repeat for each.', helpValue: 'GW[@IF][:WEIGHT]' }),
     metric: metricFlag,
     table: tableFlag,
     group: Flags.boolean({ summary: 'Use nexthop objects and a hash-threshold group.' }),
