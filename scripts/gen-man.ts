@@ -147,14 +147,15 @@ function flagTag(f: CachedFlag): string {
   const long = f.type === 'boolean' && f.allowNo ? `--[no-]${f.name}` : `--${f.name}`;
   names.push(bold(escCode(long)));
   const value = flagValueName(f);
-  return names.join(', ') + (value ? ` ${italic(escCode(value))}` : '');
+  return names.join(', ') + (value ? ` ${italic(escCode(value).replaceAll('|', '|\\:'))}` : '');
 }
 
 /** `[\fB\-\-state\fR\~\fIFILE\fR]` for the synopsis. */
 function flagSynopsis(f: CachedFlag): string {
   const name = f.char ? `${bold(escCode(`-${f.char}`))}|${bold(escCode(`--${f.name}`))}` : bold(escCode(`--${f.name}`));
   const value = flagValueName(f);
-  const inner = value ? `${name}\\~${italic(escCode(value))}` : name;
+  // a long list of values may be broken after each "|" (\: is a break point that prints nothing)
+  const inner = value ? `${name}\\~${italic(escCode(value).replaceAll('|', '|\\:'))}` : name;
   const repeat = f.type === 'option' && f.multiple ? '\\~.\\|.\\|.' : '';
   return f.required ? `${inner}${repeat}` : `[${inner}]${repeat}`;
 }

@@ -3,6 +3,7 @@
  * every command must carry.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,5 +133,63 @@ test('start-up uses the bundled @oclif/core: the same answers with and without i
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a mistyped command with --json, and ha help for a command that does not exist: the same answer, the same shape', () => {
+  const bogus = ha(['sav', '--json']);
+  assert.equal(bogus.code, 2);
+  const expected = { error: { code: 'ENOCOMMAND', message: '"sav" is not a command; did you mean "ha save"? see "ha --help" for the list', exitCode: 2 } };
+  assert.deepEqual(JSON.parse(bogus.stdout), expected);
+  const help = ha(['help', 'sav']);
+  assert.equal(help.code, 2);
+  assert.equal(oneLine(help.stderr), `ha: ${expected.error.message}`);
+  const helpJson = ha(['help', 'sav', '--json']);
+  assert.equal(helpJson.code, 2);
+  assert.deepEqual(JSON.parse(helpJson.stdout), expected);
+  const fine = ha(['help', 'ipvs', 'timeout', '--json']);
+  assert.equal(fine.code, 0, fine.stderr);
+  const doc = JSON.parse(fine.stdout) as { subject: string; flags: Array<{ name: string; options?: string[] }> };
+  assert.equal(doc.subject, 'ipvs timeout');
+  assert.deepEqual(doc.flags.find((f) => f.name === 'format')?.options, ['table', 'ipvsadm']);
+});
+
+test('a repeatable flag does not swallow the argument after it, and a missing argument is named', () => {
+  const r = ha(['route', 'multipath', '--nexthop', '192.0.2.1', '--nexthop', '192.0.2.2']);
+  assert.equal(r.code, 2);
+  assert.equal(oneLine(r.stderr), 'ha: missing required argument: destination (PREFIX, an address, or "default") (see: ha route multipath --help)');
+  // given after the flags, the destination is the argument (the command goes on to check the
+  // gateways, which is past parsing)
+  const given = ha(['route', 'multipath', '--nexthop', '192.0.2.1', '--nexthop', '192.0.2.2', '198.51.100.0/24', '--json'], { env: { HA_RUN_DIR: '/nonexistent-run' } });
+  assert.doesNotMatch(given.stdout, /missing required argument/);
+});
+
+test('bash completion: commands, flags once each with their short forms, flag values, interfaces', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'ha-complete-'));
+  try {
+    const made = ha(['autocomplete', 'bash'], { env: { XDG_CACHE_HOME: cache } });
+    assert.equal(made.code, 0, made.stderr);
+    const script = join(cache, 'ha', 'autocomplete', 'functions', 'bash', 'ha.bash');
+    const complete = (...words: string[]): string[] => {
+      const sh = `source '${script}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ha; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = spawnSync('bash', ['-c', sh], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '', r.stderr);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    assert.deepEqual(complete('ha', 'ip'), ['ipvs']);
+    assert.deepEqual(complete('ha', 'ipvs', 'add-service', '-s', 'w'), ['wrr', 'wlc']);
+    const flags = complete('ha', 'ipvs', 'add-service', '-');
+    assert.ok(flags.includes('-t') && flags.includes('--tcp-service') && flags.includes('-s'), flags.join(' '));
+    assert.equal(new Set(flags).size, flags.length, 'no candidate twice');
+    const after = complete('ha', 'ipvs', 'add-service', '--scheduler', 'rr', '-');
+    assert.ok(!after.includes('--scheduler') && after.includes('-t'), 'a flag given is not offered again');
+    assert.deepEqual(complete('ha', 'bond', 'create', 'bond0', '--mode', '802'), ['802.3ad']);
+    assert.deepEqual(complete('ha', 'route', 'add', '192.0.2.0/24', '--dev', 'l'), ['lo']);
+    assert.deepEqual(complete('ha', 'ipvs', 'sync', ''), ['show', 'start', 'stop']);
+    const nexthops = complete('ha', 'route', 'multipath', 'default', '--nexthop', '192.0.2.1', '-');
+    assert.ok(nexthops.includes('--nexthop'), 'a repeatable flag stays on offer');
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
   }
 });

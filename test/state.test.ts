@@ -89,6 +89,7 @@ test('diff lists the changes restore would make; --exit-code exits 1 on differen
         { op: 'delete', object: 'item b' },
       ],
     }],
+    errors: [],
   });
   const human = ha(['diff', state], { env });
   assert.equal(human.stdout, 'demo:\n  ~ item a (value 1 -> 5)\n  + item c (value 3)\n  - item b\n');
@@ -238,4 +239,45 @@ test('killing ha save at any moment never leaves a corrupt state file', async ()
   void sawNew;
   const leftovers = readdirSync(dir.path).filter((f) => f.startsWith('.killed.json.') && f.endsWith('.tmp'));
   assert.deepEqual(leftovers, [], 'temporary files of killed saves are cleaned up by the next save');
+});
+
+test('diff --exit-code: 0 the same, 1 differs, 3 a section could not be compared (the others still shown), 2 an invalid file', () => {
+  setKernel({ a: 1 });
+  const file = join(dir.path, 'exit-code.json');
+  writeFileSync(file, JSON.stringify({ version: 1, demo: { items: { a: 1 } } }));
+  assert.equal(ha(['diff', file, '--exit-code'], { env }).code, 0);
+  writeFileSync(file, JSON.stringify({ version: 1, demo: { items: { a: 2 } } }));
+  const differs = ha(['diff', file, '--exit-code'], { env });
+  assert.equal(differs.code, 1);
+  assert.match(differs.stdout, /~ item a \(value 1 -> 2\)/);
+  writeFileSync(file, JSON.stringify({ version: 1, demo: { items: { a: 2 } }, 'demo-extra': { items: {} } }));
+  const partial = ha(['diff', file, '--exit-code'], { env: { ...env, HA_DEMO_UNAVAILABLE: '1' } });
+  assert.equal(partial.code, 3, partial.stderr);
+  assert.match(partial.stdout, /~ item a \(value 1 -> 2\)/, 'the section that could be compared is shown');
+  assert.match(oneLine(partial.stderr), /^ha: cannot compare section "demo-extra": the demo-extra feature is not in this kernel/);
+  // without --exit-code, not being able to compare is a failure (1), differences are not
+  assert.equal(ha(['diff', file], { env: { ...env, HA_DEMO_UNAVAILABLE: '1' } }).code, 1);
+  assert.equal(ha(['diff', file], { env }).code, 0);
+  const json = ha(['diff', file, '--exit-code', '--json'], { env: { ...env, HA_DEMO_UNAVAILABLE: '1' } });
+  assert.equal(json.code, 3);
+  const out = JSON.parse(json.stdout) as { changes: number; errors: Array<{ section: string }> };
+  assert.equal(out.changes, 1);
+  assert.deepEqual(out.errors.map((e) => e.section), ['demo-extra']);
+  writeFileSync(file, '{"version": 1, "demo": {"items": {"a": "x"}}}');
+  assert.equal(ha(['diff', file, '--exit-code'], { env }).code, 2);
+});
+
+test('a restore of many changes is summed up per section for people; --json and --dry-run list each', () => {
+  setKernel({});
+  const file = join(dir.path, 'many.json');
+  const items: Record<string, number> = {};
+  for (let i = 0; i < 150; i++) items[`n${i}`] = 1;
+  writeFileSync(file, JSON.stringify({ version: 1, demo: { items } }));
+  const dry = ha(['restore', '--dry-run', file], { env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.stdout.split('\n').filter((l) => l.startsWith('  + item')).length, 150);
+  const r = ha(['restore', file], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'demo: 150 added, 0 changed, 0 deleted\nApplied 150 change(s) (--json lists each one).\n');
+  assert.equal(r.stderr, '', 'no progress counter when standard error is not a terminal');
 });

@@ -17,7 +17,9 @@ export default class Restore extends HaCommand<RestoreResult> {
 
 Restore converges: it computes the difference between each section and the kernel and applies only that, in dependency order (bonds, routes, ipvs, checks, vrrp), so unchanged objects and their connections are not touched. If a change fails, the changes already made are undone, newest first, and the command exits 1.
 
-With --dry-run the plan is printed and nothing is changed (the same as ha diff).`;
+On SIGINT, SIGTERM or SIGHUP ha stops sending, then undoes the changes it made, or makes the rest when fewer are left than were made, says which in one line and exits 128 + the signal's number; the kernel is never left half-restored. Restore holds the kernel locks of the sections it restores: a second restore (or any ha command that changes those parts) waits for it. Reading the file takes no lock, so a file on read-only media can be restored.
+
+With --dry-run the plan is printed and nothing is changed (the same as ha diff). A plan of more than 100 changes is summed up per section once applied (--json lists each one).`;
 
   static override examples = [
     { description: 'Show what would change, without changing it.', command: '<%= config.bin %> restore --dry-run' },

@@ -3,10 +3,10 @@
  * IFLA_INFO_SLAVE_DATA of its ports (IFLA_BOND_SLAVE_*), from /usr/include/linux/if_link.h.
  * Driven by the option table in options.ts; attributes an older kernel does not send stay absent.
  */
-import { encodeAttr, encodeNested, parseAttrs, formatMac } from '@ha/lib/netlink';
+import { encodeAttr, encodeNested, formatIp, formatMac, parseAttrs, parseIpCached } from '@ha/lib/netlink';
 import {
   BondOptions, IFLA_BOND_ACTIVE_SLAVE, IFLA_BOND_AD_INFO, IFLA_BOND_MODE, IFLA_BOND_PRIMARY, MODES, Mode, OPTIONS, OptionSpec,
-  OptionValue, formatIpv6, ipv6Bytes, modeNumber,
+  OptionValue, modeNumber,
 } from './options.js';
 
 function scalar(wire: 'u8' | 'u16' | 'u32', v: number): Buffer {
@@ -22,7 +22,7 @@ function encodeOption(o: OptionSpec, value: OptionValue): Buffer {
     case 'nest4':
       return encodeNested(o.attr, (value as string[]).map((a, i) => encodeAttr(i, Buffer.from(a.split('.').map(Number)))));
     case 'nest6':
-      return encodeNested(o.attr, (value as string[]).map((a, i) => encodeAttr(i, ipv6Bytes(a))));
+      return encodeNested(o.attr, (value as string[]).map((a, i) => encodeAttr(i, parseIpCached(a)!.bytes)));
     case 'mac':
       return encodeAttr(o.attr, Buffer.from((value as string).split(':').map((x) => Number.parseInt(x, 16))));
     default: {
@@ -82,7 +82,7 @@ function decodeOption(o: OptionSpec, data: Buffer): OptionValue | undefined {
     case 'nest4':
       return parseAttrs(data).filter((a) => a.data.length >= 4).map((a) => [...a.data.subarray(0, 4)].join('.'));
     case 'nest6':
-      return parseAttrs(data).filter((a) => a.data.length >= 16).map((a) => formatIpv6(a.data.subarray(0, 16)));
+      return parseAttrs(data).filter((a) => a.data.length >= 16).map((a) => formatIp(a.data, 0, 16));
     case 'mac':
       return data.length >= 6 ? formatMac(data.subarray(0, 6)) : undefined;
     default: {

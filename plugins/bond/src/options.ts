@@ -8,8 +8,8 @@
  * family in snake case (`peer_notify_delay`, `missed_max`, `num_peer_notif`); flags are the same in
  * kebab case (`--peer-notify-delay`).
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { UsageError } from '@ha/lib';
+import { canonicalIp } from '@ha/lib/netlink';
 
 export const MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;
 export type Mode = (typeof MODES)[number];
@@ -215,8 +215,9 @@ export function parseOptionValue(o: OptionSpec, text: string | string[], label =
       if (items.length > MAX_TARGETS) throw new UsageError(`${label}: ${items.length} targets given, the kernel takes at most ${MAX_TARGETS}`);
       const out: string[] = [];
       for (const item of items) {
-        if (v6 ? !isIPv6(item) : !isIPv4(item)) throw new UsageError(`${label} ${JSON.stringify(item)}: not an ${v6 ? 'IPv6' : 'IPv4'} address`);
-        const canon = v6 ? canonIpv6(item) : item.split('.').map((x) => String(Number(x))).join('.');
+        const ip = canonicalIp(item);
+        if (!ip || ip.family !== (v6 ? 'ipv6' : 'ipv4')) throw new UsageError(`${label} ${JSON.stringify(item)}: not an ${v6 ? 'IPv6' : 'IPv4'} address`);
+        const canon = ip.text;
         if (!v6 && (canon === '0.0.0.0' || canon === '255.255.255.255' || Number(canon.split('.')[0]) >= 224)) {
           throw new UsageError(`${label} ${item}: a target must be a unicast address`);
         }
@@ -227,45 +228,6 @@ export function parseOptionValue(o: OptionSpec, text: string | string[], label =
       return out;
     }
   }
-}
-
-/** An IPv6 address as inet_ntop writes it (lower case, longest zero run as ::). */
-export function canonIpv6(text: string): string {
-  const b = ipv6Bytes(text);
-  return formatIpv6(b);
-}
-
-export function ipv6Bytes(text: string): Buffer {
-  let t = text;
-  const out = Buffer.alloc(16);
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (v4) {
-    const parts = v4[1]!.split('.').map(Number);
-    const hex = `${((parts[0]! << 8) | parts[1]!).toString(16)}:${((parts[2]! << 8) | parts[3]!).toString(16)}`;
-    t = t.slice(0, -v4[1]!.length) + hex;
-  }
-  const [head, tail] = t.includes('::') ? t.split('::') as [string, string] : [t, undefined];
-  const h = head ? head.split(':') : [];
-  const tl = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const words = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - tl.length).fill('0'), ...tl];
-  words.forEach((w, i) => out.writeUInt16BE(Number.parseInt(w, 16), i * 2));
-  return out;
-}
-
-export function formatIpv6(b: Buffer): string {
-  const words = Array.from({ length: 8 }, (_v, i) => b.readUInt16BE(i * 2));
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (best === -1) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 // ---- checks against the mode ----

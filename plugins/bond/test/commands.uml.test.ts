@@ -317,6 +317,32 @@ test('state: save, diff and a converging restore that does not tear down a bond 
   ip('link', 'del', 'hbr0');
 });
 
+test('state: a bond keeps its admin state (up or down) through save and restore', () => {
+  delBonds();
+  okJson(['create', 'hu0', '--mode', 'active-backup', '--ports', 'hd1']);
+  okJson(['create', 'hu1', '--mode', 'active-backup', '--ports', 'hd2', '--down']);
+  const state = join(dir, 'admin.json');
+  assert.equal(ha(['save', '--state', state]).code, 0);
+  const doc = JSON.parse(readFileSync(state, 'utf8'));
+  assert.equal(doc.bonds.hu0.up, undefined, 'up is the default and not written');
+  assert.equal(doc.bonds.hu1.up, false);
+  const isUp = (n: string): boolean => (ipLink(n) as { flags: string[] }).flags.includes('UP');
+  // both turned the other way, and hu1 deleted: restore puts each back as saved
+  ip('link', 'set', 'hu0', 'down');
+  ip('link', 'set', 'hu1', 'up');
+  const diff = ha(['diff', state]);
+  assert.match(diff.stdout, /~ bond hu0 \(down -> up\)/);
+  assert.match(diff.stdout, /~ bond hu1 \(up -> down\)/);
+  assert.equal(ha(['restore', state]).code, 0);
+  assert.equal(isUp('hu0'), true);
+  assert.equal(isUp('hu1'), false);
+  ip('link', 'del', 'hu1');
+  assert.equal(ha(['restore', state]).code, 0);
+  assert.equal(isUp('hu1'), false, 'a bond created by restore comes up only when saved up');
+  assert.deepEqual([ipLink('hd2').master], ['hu1']);
+  delBonds();
+});
+
 /** Invocations that must exit 2 with one line and change nothing. */
 const invalid: string[][] = [
   ['create', 'hz0'],

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '@ha/lib';
-import { OPTIONS, OPTION_BY_KEY, canonIpv6, flagName, parseMode, parseOptionValue, resolveOptions, restrictions } from '../src/options.js';
+import { canonicalIp } from '@ha/lib/netlink';
+import { OPTIONS, OPTION_BY_KEY, flagName, parseMode, parseOptionValue, resolveOptions, restrictions } from '../src/options.js';
 
 test('modes by name or number', () => {
   assert.equal(parseMode('0'), 'balance-rr');
@@ -86,8 +87,9 @@ for (const [key, text, message] of badValues) {
 test('values: targets are canonical, booleans take on/off/1/0', () => {
   assert.deepEqual(parseOptionValue(OPTION_BY_KEY.get('arp_ip_target')!, ['192.0.2.1', '198.51.100.2']), ['192.0.2.1', '198.51.100.2']);
   assert.deepEqual(parseOptionValue(OPTION_BY_KEY.get('ns_ip6_target')!, '2001:DB8:0:0:0:0:0:1'), ['2001:db8::1']);
-  assert.equal(canonIpv6('2001:db8:0:1:0:0:0:1'), '2001:db8:0:1::1');
-  assert.equal(canonIpv6('::ffff:192.0.2.1'), '::ffff:c000:201');
+  assert.equal(canonicalIp('2001:db8:0:1:0:0:0:1')?.text, '2001:db8:0:1::1');
+  // inet_ntop's IPv4-mapped form, as ip -d link shows ns_ip6_target
+  assert.equal(canonicalIp('::ffff:192.0.2.1')?.text, '::ffff:192.0.2.1');
   for (const [t, v] of [['on', true], ['1', true], ['off', false], ['0', false]] as const) assert.equal(parseOptionValue(OPTION_BY_KEY.get('lacp_active')!, t), v);
 });
 
@@ -104,4 +106,36 @@ test('the table: one flag per option, aliases unique, every option named for ip 
   // the issue's 28 kernel options: these 27, and primary (a port, kept apart from the options)
   assert.equal(OPTIONS.length, 27);
   assert.deepEqual(restrictions(['lacp_rate', 'fail_over_mac', 'miimon']), { down: ['lacp_rate'], noports: ['fail_over_mac'] });
+});
+
+test('one range per option: the schema\'s bounds are the option table\'s, and the command line refuses what the schema refuses', async () => {
+  const { bondsSectionSchema } = await import('../src/section.js');
+  const { validate } = await import('@ha/lib/state');
+  const entrySchema = bondsSectionSchema.additionalProperties as { properties: { options: { properties: Record<string, { minimum?: number; maximum?: number }> } } };
+  for (const o of OPTIONS.filter((x) => x.kind === 'int')) {
+    const s = entrySchema.properties.options.properties[o.key]!;
+    assert.equal(s.minimum, o.min ?? 0, `${o.key} minimum`);
+    assert.equal(s.maximum, o.max, `${o.key} maximum`);
+    const mode = ({ 0: 'balance-rr', 1: 'active-backup', 2: 'balance-xor', 3: 'broadcast', 4: '802.3ad', 5: 'balance-tlb', 6: 'balance-alb' } as const)[o.modes[0] as 0];
+    for (const v of [(o.min ?? 0) - 1, o.max! + 1]) {
+      assert.ok(validate(bondsSectionSchema, { bond0: { mode, options: { [o.key]: v } } }).length > 0, `schema refuses ${o.key} ${v}`);
+      assert.throws(() => parseOptionValue(o, String(v)), UsageError, `command line refuses ${o.key} ${v}`);
+    }
+    assert.equal(parseOptionValue(o, String(o.max)), o.max);
+  }
+});
+
+test('interface names are counted in bytes, as the kernel counts them (IFNAMSIZ), by the schema and the commands alike', async () => {
+  const { bondsSectionSchema } = await import('../src/section.js');
+  const { validate } = await import('@ha/lib/state');
+  const { checkIfname } = await import('../src/options.js');
+  const long = 'ääääääää'; // 8 characters, 16 bytes
+  assert.ok(validate(bondsSectionSchema, { [long]: { mode: 'active-backup' } }).length > 0, 'schema refuses a 16-byte bond name');
+  assert.ok(validate(bondsSectionSchema, { bond0: { mode: 'active-backup', ports: [long] } }).length > 0, 'schema refuses a 16-byte port name');
+  assert.throws(() => checkIfname(long, 'bond name'), /is 16 bytes long \(at most 15\)/);
+  assert.equal(validate(bondsSectionSchema, { 'äääääää': { mode: 'active-backup' } }).length, 0, '14 bytes are fine');
+  for (const bad of ['', '.', '..', 'a/b', 'a:b', 'a b', 'a\tb']) {
+    assert.throws(() => checkIfname(bad, 'bond name'), UsageError, JSON.stringify(bad));
+    assert.ok(validate(bondsSectionSchema, { [bad]: { mode: 'active-backup' } }).length > 0, `schema refuses ${JSON.stringify(bad)}`);
+  }
 });

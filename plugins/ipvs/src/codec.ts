@@ -3,7 +3,8 @@
  * the conversion between their decoded form and the model.
  */
 import { NLA_HDRLEN, NLA_TYPE_MASK, NetlinkCodecError, align4, attrCodec, type Decoded } from '@ha/lib/netlink';
-import { fromInetAddr, ipv4Text, parseAddress, toInetAddr } from './addr.js';
+import { AF_INET6, familyNumber, ipv4Text, parseIpCached } from '@ha/lib/netlink';
+import { fromInetAddr, toInetAddr } from './addr.js';
 import {
   Family, Forward, Protocol, SchedFlag, Server, Service, ServiceKey, Stats, SyncDaemon, TunnelChecksum, TunnelType,
   defaultNetmask, isFwmark, schedFlagBit, schedFlagNames,
@@ -19,8 +20,6 @@ export const CMD = {
   SET_CONFIG: 12, GET_CONFIG: 13, SET_INFO: 14, GET_INFO: 15, ZERO: 16, FLUSH: 17,
 } as const;
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
 const PROTO_NUM: Record<Protocol, number> = { tcp: 6, udp: 17, sctp: 132 };
 const PROTO_NAME: Record<number, Protocol> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
 
@@ -138,7 +137,7 @@ export const infoAttrs = attrCodec({ version: [1, 'u32'], connTabSize: [2, 'u32'
 type SvcAttrs = Decoded<typeof serviceAttrs.spec>;
 type DestAttrs = Decoded<typeof destAttrs.spec>;
 
-const afOf = (f: Family): number => (f === 'ipv6' ? AF_INET6 : AF_INET);
+const afOf = familyNumber;
 const familyOf = (af: number | undefined): Family => (af === AF_INET6 ? 'ipv6' : 'ipv4');
 
 /** The attributes that identify a service (for GET/DEL/dest commands). */
@@ -167,7 +166,7 @@ export function serviceFullAttrs(s: Service): SvcAttrs {
   const netmask = Buffer.alloc(4);
   const nm = s.persistence?.netmask ?? defaultNetmask(s.family);
   if (s.family === 'ipv6') netmask.writeUInt32LE(Number(nm));
-  else parseAddress(String(nm))!.bytes.copy(netmask);
+  else parseIpCached(String(nm))!.bytes.copy(netmask);
   return {
     ...serviceKeyAttrs(s),
     schedName: s.scheduler,
@@ -363,7 +362,7 @@ export function daemonToAttrs(d: SyncDaemon): Decoded<typeof daemonAttrs.spec> {
   };
   if (d.maxlen !== undefined) a.syncMaxlen = d.maxlen;
   if (d.group !== undefined) {
-    const p = parseAddress(d.group)!;
+    const p = parseIpCached(d.group)!;
     if (p.family === 'ipv4') a.mcastGroup = p.bytes;
     else a.mcastGroup6 = p.bytes;
   }

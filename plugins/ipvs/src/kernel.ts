@@ -5,8 +5,8 @@
  * This module is the plugin's exported API: other plugins (health checks) drive IPVS through it.
  */
 import {
-  ErrorContext, GenlFamily, NETLINK_GENERIC, NetlinkError, NetlinkMessage, NetlinkSession, Request, genlRequest,
-  parseGenl, resolveFamily,
+  ErrorContext, GenlFamily, NETLINK_GENERIC, NetlinkError, NetlinkMessage, NetlinkSession, Request, formatIp, genlRequest,
+  ipv4Text, parseGenl, resolveFamily,
 } from '@ha/lib/netlink';
 import {
   CMD, IPVS_GENL_NAME, cmdAttrs, cmdDestNoStats, daemonToAttrs, decodeDaemon, decodeServer, decodeService, decodeServiceReply, infoAttrs, serverAttrs,
@@ -14,7 +14,7 @@ import {
 } from './codec.js';
 import { closeSync, openSync } from 'node:fs';
 import { UnavailableError, linePieces, moduleAvailable } from '@ha/lib';
-import { formatAddress, ipv4Text } from './addr.js';
+
 import {
   Family, Protocol, Server, Service, ServiceKey, SyncDaemon, Timeouts, isFwmark, serverLabel, serviceId, serviceLabel,
 } from './model.js';
@@ -231,7 +231,7 @@ function procEndpoint(text: string): { family: Family; address: string; port: nu
   if (v6) {
     const b = Buffer.alloc(16);
     v6[1]!.split(':').forEach((w, i) => b.writeUInt16BE(Number.parseInt(w, 16), i * 2));
-    return { family: 'ipv6', address: formatAddress(b), port: Number.parseInt(v6[2]!, 16) };
+    return { family: 'ipv6', address: formatIp(b), port: Number.parseInt(v6[2]!, 16) };
   }
   const v4 = /^([0-9A-F]{8}):([0-9A-F]{4})$/.exec(text);
   if (!v4) return undefined;

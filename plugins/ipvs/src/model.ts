@@ -4,10 +4,10 @@
  * codec.ts), never echoed from what was sent.
  */
 import { UsageError } from '@ha/lib';
-import { canonicalAddress, parseAddress } from './addr.js';
+import { IpFamily, canonicalIp, parseIpCached } from '@ha/lib/netlink';
 import { LIMITS } from './limits.js';
 
-export type Family = 'ipv4' | 'ipv6';
+export type Family = IpFamily;
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 /** Packet forwarding: NAT (masq), direct routing (droute), tunnelling (tunnel), local node (local). */
 export type Forward = 'masq' | 'droute' | 'tunnel' | 'local';
@@ -172,7 +172,7 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
     host = i === -1 ? text : text.slice(0, i);
     portText = i === -1 ? undefined : text.slice(i + 1);
   }
-  const parsed = canonicalAddress(host);
+  const parsed = canonicalIp(host);
   if (!parsed) {
     throw new UsageError(`${what}: "${host}" is not an IPv4 or IPv6 address (hostnames are not resolved; write the address)`);
   }
@@ -183,7 +183,7 @@ export function parseHostPort(text: string, what: string, defaultPort?: number):
   } else {
     port = parsePort(portText, what);
   }
-  return { family: parsed.family, address: parsed.address, port };
+  return { family: parsed.family, address: parsed.text, port };
 }
 
 export function parsePort(text: string, what: string): number {
@@ -310,7 +310,7 @@ export function checkServer(svc: ServiceKey, r: Server): Array<[string, string]>
 }
 
 function isContiguousMask(text: string): boolean {
-  const p = parseAddress(text);
+  const p = parseIpCached(text);
   if (!p || p.family !== 'ipv4') return false;
   const n = p.bytes.readUInt32BE(0);
   const inv = ~n >>> 0;
@@ -319,7 +319,7 @@ function isContiguousMask(text: string): boolean {
 
 /** Prefix length of a contiguous IPv4 mask. */
 export function maskBits(mask: string): number {
-  const n = parseAddress(mask)!.bytes.readUInt32BE(0);
+  const n = parseIpCached(mask)!.bytes.readUInt32BE(0);
   let bits = 0;
   for (let m = n; m & 0x80000000; m = (m << 1) >>> 0) bits++;
   return bits;

@@ -3,7 +3,7 @@
  * (defaults filled in), and conversion of kernel state into the saved form.
  */
 import type { JsonSchema } from '@ha/lib/state';
-import { parseAddress, formatAddress } from './addr.js';
+import { canonicalIp, parseIpCached } from '@ha/lib/netlink';
 import {
   DEFAULT_SCHEDULER, FORWARDS, Family, IpvsSection, PROTOCOLS, SCHEDULERS, SCHED_FLAGS, Server, Service, SyncDaemon,
   TUNNEL_TYPES, checkService, defaultNetmask, isFwmark,
@@ -57,7 +57,7 @@ const serviceSchema: JsonSchema = {
       required: ['timeout'],
       properties: {
         timeout: intSchema('persistence', 'Seconds.'),
-        netmask: { type: ['string', 'integer'], description: 'IPv4: dotted mask; IPv6: prefix length.' },
+        netmask: { anyOf: [{ type: 'string' }, intSchema('prefix6')], description: 'IPv4: dotted mask; IPv6: prefix length.' },
       },
     },
     pe: { enum: [...PERSISTENCE_ENGINES] },
@@ -101,10 +101,10 @@ export const ipvsSectionSchema: JsonSchema = {
 
 function familyOf(address: string | undefined, given: Family | undefined): Family {
   if (given) return given;
-  return address && parseAddress(address)?.family === 'ipv6' ? 'ipv6' : 'ipv4';
+  return address && parseIpCached(address)?.family === 'ipv6' ? 'ipv6' : 'ipv4';
 }
 
-const canon = (a: string): string => formatAddress(parseAddress(a)!.bytes);
+const canon = (a: string): string => canonicalIp(a)!.text;
 
 /** Fill in defaults of a schema-valid section written by hand. */
 export function normalizeSection(raw: IpvsSection): IpvsSection {

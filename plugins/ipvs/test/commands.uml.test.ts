@@ -355,3 +355,43 @@ test('an invalid ipvs section is rejected with its JSON path, nothing changed', 
     assert.equal(everything(), before);
   }
 });
+
+test('ipvsadm command lines through ha ipvs do what ipvsadm does, and print what it prints', () => {
+  ipvsadm('-C');
+  for (const line of [['-A', '-t', '192.0.2.90:80', '-s', 'wrr'], ['-a', '-t', '192.0.2.90:80', '-r', '198.51.100.90:8080', '-m', '-w', '3'], ['-A', '-u', '192.0.2.90:53', '-s', 'rr', '-o'], ['--set', '900', '120', '300']]) {
+    const r = ha(['ipvs', ...line]);
+    assert.equal(r.code, 0, `ha ipvs ${line.join(' ')}: ${r.stderr}`);
+  }
+  assert.equal(ha(['ipvs', '-Ln']).stdout, ipvsadm('-Ln'));
+  assert.equal(ha(['ipvs', '-L', '-n', '--stats']).stdout, ipvsadm('-L', '-n', '--stats'));
+  assert.equal(ha(['ipvs', '-Sn']).stdout, ipvsadm('-Sn'));
+  assert.equal(ha(['ipvs', '-Ln', '--timeout']).stdout, ipvsadm('-Ln', '--timeout'));
+  assert.equal(ha(['ipvs', '-Ln', '--daemon']).stdout, ipvsadm('-Ln', '--daemon'));
+  const saved = ipvsadm('-Sn');
+  assert.equal(ha(['ipvs', '-C']).code, 0);
+  assert.equal(ipvsadm('-Sn'), '');
+  assert.equal(ha(['ipvs', '-R'], { input: saved }).code, 0);
+  assert.equal(ipvsadm('-Sn'), saved);
+  // the services, as shell completion offers them for -t/-u/-f
+  assert.deepEqual(ha(['ipvs', 'complete', 'tcp']).stdout.trim().split('\n'), ['192.0.2.90:80']);
+  assert.deepEqual(ha(['ipvs', 'complete', 'udp']).stdout.trim().split('\n'), ['192.0.2.90:53']);
+  ipvsadm('-C');
+  ipvsadm('--set', '900', '120', '300');
+});
+
+test('timeouts past what the kernel takes are refused before anything changes; persistence and thresholds at their limits read back', () => {
+  ipvsadm('-C');
+  const before = ipvsadm('-Ln', '--timeout');
+  const r = ha(['ipvs', 'timeout', '2147484', '0', '0']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(ipvsadm('-Ln', '--timeout'), before);
+  assert.equal(ha(['ipvs', 'timeout', '2147483', '0', '0']).code, 0, 'the largest timeout every kernel takes');
+  assert.match(ipvsadm('-Ln', '--timeout'), /Timeout \(tcp tcpfin udp\): 2147483 /);
+  assert.equal(ha(['ipvs', 'add-service', '-t', '192.0.2.91:80', '-p', '2678400']).code, 0);
+  assert.equal(ha(['ipvs', 'add-server', '-t', '192.0.2.91:80', '-r', '198.51.100.91', '-x', '2147483647', '-y', '2147483647']).code, 0);
+  assert.match(ipvsadm('-Sn'), /-A -t 192\.0\.2\.91:80 -s wlc -p 2678400/);
+  assert.match(ipvsadm('-Ln', '--thresholds'), /198\.51\.100\.91:80 +2147483647 +2147483647/);
+  ipvsadm('-C');
+  ipvsadm('--set', '900', '120', '300');
+});
+

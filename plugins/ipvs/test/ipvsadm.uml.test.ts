@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { addServer, addService, flush, getService, getTimeouts, info, listDaemons, listServices } from '../src/kernel.js';
-import { parseAddress } from '../src/addr.js';
+import { parseIpCached } from '@ha/lib/netlink';
 import { SCHEDULERS, Server, Service, ServiceKey, isFwmark } from '../src/model.js';
 import { ListOptions, formatDaemons, formatList, formatSave, formatTimeouts, sortServices } from '../src/ipvsadm/format.js';
 import { applyRules, parseRules } from '../src/ipvsadm/rules.js';
@@ -283,7 +283,7 @@ const int32 = (x: number): number => x | 0;
 /** An address as libipvs sees it: four 32-bit words of the 16-byte union (IPv4 in the first). */
 function words(address: string): number[] {
   const b = Buffer.alloc(16);
-  parseAddress(address)!.bytes.copy(b);
+  parseIpCached(address)!.bytes.copy(b);
   return [0, 4, 8, 12].map((i) => b.readUInt32BE(i));
 }
 function ipvsadmCmpServices(a: ServiceKey, b: ServiceKey): number {

@@ -13,8 +13,7 @@ export const RTM_NEWNEXTHOP = 104;
 export const RTM_DELNEXTHOP = 105;
 export const RTM_GETNEXTHOP = 106;
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 } from '@ha/lib/netlink';
 
 export const RTA_MULTIPATH = 9;
 export const RTA_GATEWAY = 5;

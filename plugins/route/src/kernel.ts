@@ -7,10 +7,10 @@
  */
 import {
   ErrorContext, IpAddress, NETLINK_ROUTE, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NetlinkError,
-  NetlinkMessage, NetlinkSession, Request, formatIp, listLinks, parseIp, readSysctl,
+  NetlinkMessage, NetlinkSession, Request, familyName, familyNumber, formatIp, listLinks, parseIp, parseIpCached, readSysctl,
 } from '@ha/lib/netlink';
 import { OperationError, UsageError } from '@ha/lib';
-import { parseAddress, writeDestination } from './addr.js';
+import { writeDestination } from './addr.js';
 import {
   AF_INET, AF_INET6, NHMSG_LEN, NEXTHOP_GRP_TYPE_RES, RTA_MULTIPATH, RTMSG_LEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_F_FIB_MATCH,
   RTM_GETNEXTHOP, RTM_GETROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_ONLINK,
@@ -24,8 +24,7 @@ import {
 
 export const rtnl = (): NetlinkSession => NetlinkSession.get(NETLINK_ROUTE);
 
-const familyNumber = (f: Family): number => (f === 'ipv4' ? AF_INET : AF_INET6);
-const familyOf = (n: number): Family | undefined => (n === AF_INET ? 'ipv4' : n === AF_INET6 ? 'ipv6' : undefined);
+const familyOf = familyName;
 
 // ---- interfaces by name and index ----
 
@@ -151,7 +150,7 @@ export function defaultScope(r: Pick<Route, 'type' | 'via' | 'nexthops' | 'nhid'
 }
 
 function bytesOf(text: string, what: string): IpAddress {
-  const ip = parseAddress(text);
+  const ip = parseIpCached(text);
   if (!ip) throw new UsageError(`${what}: not an IP address: ${JSON.stringify(text)}`);
   return ip;
 }

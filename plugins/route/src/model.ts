@@ -6,10 +6,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { UsageError } from '@ha/lib';
-import { IpAddress, checkIfname as checkLinkName, formatIp } from '@ha/lib/netlink';
-import { parseAddress, parseAddressOnce } from './addr.js';
+import { IpAddress, IpFamily, checkIfname as checkLinkName, formatIp, parseIp, parseIpCached } from '@ha/lib/netlink';
 
-export type Family = 'ipv4' | 'ipv6';
+export type Family = IpFamily;
 
 export const MAIN_TABLE = 254;
 export const LOCAL_TABLE = 255;
@@ -148,14 +147,7 @@ export function protocolNumber(p: string): number | undefined {
 /** Routes ha creates are marked "static", as routes an administrator installed. */
 export const HA_PROTOCOL = 'static';
 
-const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
-const SCOPE_NUMBERS = new Map(Object.entries(SCOPES).map(([n, name]) => [name, Number(n)]));
-export const scopeName = (n: number): string => SCOPES[n] ?? String(n);
-export function scopeNumber(s: string): number | undefined {
-  const n = SCOPE_NUMBERS.get(s);
-  if (n !== undefined) return n;
-  return /^\d{1,3}$/.test(s) && Number(s) <= 255 ? Number(s) : undefined;
-}
+export { scopeName, scopeNumber } from '@ha/lib/netlink';
 
 /**
  * Routes ha manages in save/restore: those an administrator or ha installed (protocols boot, static
@@ -179,7 +171,7 @@ export function parseDestination(text: string, family?: Family): Prefix {
     return { family: f, bytes: Buffer.alloc(f === 'ipv4' ? 4 : 16), prefixlen: 0 };
   }
   const slash = text.indexOf('/');
-  const ip = parseAddressOnce(slash === -1 ? text : text.slice(0, slash));
+  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
   if (!ip) throw new UsageError(`not a destination: ${JSON.stringify(text)} (expected default, an IPv4/IPv6 prefix such as 192.0.2.0/24 or 2001:db8::/32, or an address)`);
   if (family && ip.family !== family) throw new UsageError(`destination ${text} is not ${family === 'ipv4' ? 'IPv4' : 'IPv6'}`);
   const max = ip.family === 'ipv4' ? 32 : 128;
@@ -211,7 +203,7 @@ export function formatDestination(p: Pick<Prefix, 'bytes' | 'prefixlen'>): strin
 
 /** A gateway address, checked against the route's family. */
 export function parseGateway(text: string, family?: Family): IpAddress {
-  const ip = parseAddress(text);
+  const ip = parseIpCached(text);
   if (!ip) throw new UsageError(`not a gateway address: ${JSON.stringify(text)} (expected an IPv4 or IPv6 address)`);
   if (family && ip.family !== family) {
     throw new UsageError(`gateway ${text} is ${ip.family === 'ipv4' ? 'IPv4' : 'IPv6'} but the destination is ${family === 'ipv4' ? 'IPv4' : 'IPv6'}`);
@@ -277,7 +269,7 @@ export function parseIntRange(text: string, what: string, min: number, max: numb
   return n;
 }
 
-export const familyOfAddress = (text: string): Family | undefined => parseAddress(text)?.family;
+export const familyOfAddress = (text: string): Family | undefined => parseIpCached(text)?.family;
 
 // ---- labels and identity ----
 
@@ -323,7 +315,7 @@ const canonical = new Map<string, string>();
 export function canonicalIp(text: string): string {
   let c = canonical.get(text);
   if (c === undefined) {
-    const ip = parseAddress(text);
+    const ip = parseIpCached(text);
     c = ip ? formatIp(ip.bytes) : text;
     if (canonical.size > 4096) canonical.clear();
     canonical.set(text, c);

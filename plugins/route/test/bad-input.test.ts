@@ -56,7 +56,7 @@ function snapshot(): string {
 
 /** [argv, what the one-line message must say] */
 const CASES: Array<[string[], RegExp]> = [
-  [['route', 'add'], /Missing 1 required arg/],
+  [['route', 'add'], /missing required argument: destination \(PREFIX/],
   [['route', 'add', '192.0.2.0/33', '--via', '198.51.100.1'], /bad prefix length in "192\.0\.2\.0\/33": expected 0 to 32/],
   [['route', 'add', '192.0.2.1/24', '--via', '198.51.100.1'], /host bits set: did you mean 192\.0\.2\.0\/24/],
   [['route', 'add', 'nowhere', '--via', '198.51.100.1'], /not a destination: "nowhere"/],

@@ -11,7 +11,13 @@ import { bashCompletion } from '../../completion.js';
  * cache (and printed its instructions), the bash function file it sources is replaced by one that
  * also completes flag values, short flags and live values (completion.ts).
  */
-export default class Autocomplete extends HaCommand<{ shell: string; bashScript?: string }> {
+interface AutocompleteResult {
+  shell: string;
+  /** The bash function file (bash sources it through the plugin's setup file). */
+  bashScript: string;
+}
+
+export default class Autocomplete extends HaCommand<AutocompleteResult> {
   static override summary = 'Set up shell completion (bash, zsh, powershell).';
   static override description = `Prints the steps that make the shell complete ha's commands, flags and flag values: every flag with a fixed set of values offers them, and --interface, --ports, --dev and the other interface flags offer the interfaces, the bond commands the bonds, and -t/-u/--sctp-service/-f the kernel's IPVS services. Follow the steps once, then start a new shell. --refresh-cache rebuilds the completion files without printing the steps (after ha was upgraded).`;
 
@@ -29,10 +35,7 @@ export default class Autocomplete extends HaCommand<{ shell: string; bashScript?
     'refresh-cache': Flags.boolean({ char: 'r', summary: 'Rebuild the completion files; print no instructions.' }),
   };
 
-  // the plugin's command prints its instructions itself
-  static override enableJsonFlag = false;
-
-  protected async exec(): Promise<{ shell: string; bashScript?: string }> {
+  protected async exec(): Promise<AutocompleteResult> {
     const { args } = await this.parse(Autocomplete);
     // the plugin's own command class (its id is this command's, so it is not found by id; the
     // package exports only its index, so it is imported by path)
@@ -40,11 +43,12 @@ export default class Autocomplete extends HaCommand<{ shell: string; bashScript?
     if (!plugin) throw new HaError('@oclif/plugin-autocomplete is not installed: run npm ci');
     const file = pathToFileURL(join(plugin.root, 'lib', 'commands', 'autocomplete', 'index.js')).href;
     const { default: PluginIndex } = await import(file) as { default: { run(argv: string[], config: unknown): Promise<unknown> } };
-    await PluginIndex.run(this.argv, this.config);
+    // it builds the completion files and prints the steps (with --json, only builds them)
+    await PluginIndex.run(this.jsonEnabled() ? [...this.argv.filter((a) => a !== '--json'), '--refresh-cache'] : this.argv, this.config);
     const dir = join(this.config.cacheDir, 'autocomplete', 'functions', 'bash');
     mkdirSync(dir, { recursive: true });
     const bashScript = join(dir, `${this.config.bin}.bash`);
     writeFileSync(bashScript, bashCompletion(this.config));
-    return { shell: args.shell ?? 'current', bashScript };
+    return { shell: args.shell ?? this.config.shell, bashScript };
   }
 }

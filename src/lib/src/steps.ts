@@ -129,6 +129,14 @@ type MakeOutcome =
   | { kind: 'failed'; group: string; step: Step; error: unknown }
   | { kind: 'stopped'; groupIndex: number; stepIndex: number };
 
+/** The steps from i on that are netlink requests on the same session as step i: sent as one pipelined run. */
+function netlinkRun(steps: Step[], i: number): { group: Step[]; end: number } {
+  const session = steps[i]!.netlink!.session;
+  let end = i;
+  while (end < steps.length && steps[end]!.netlink?.session === session) end++;
+  return { group: steps.slice(i, end), end };
+}
+
 /** Make steps from (groupIndex, stepIndex) on, appending each made one to `done`. */
 async function makeSteps(groups: StepGroup[], g0: number, i0: number, done: Step[], options: RunOptions, stop: () => boolean): Promise<MakeOutcome> {
   for (let g = g0; g < groups.length; g++) {
@@ -138,11 +146,8 @@ async function makeSteps(groups: StepGroup[], g0: number, i0: number, done: Step
       const first = steps[i]!;
       if (first.netlink) {
         // a run of netlink steps on one session goes out pipelined
-        const session = first.netlink.session;
-        let j = i;
-        while (j < steps.length && steps[j]!.netlink?.session === session) j++;
-        const group = steps.slice(i, j);
-        const outcomes = await session.bulk(group.map((s) => s.netlink!.request), { ...first.netlink.bulk, shouldStop: stop });
+        const { group, end: j } = netlinkRun(steps, i);
+        const outcomes = await first.netlink.session.bulk(group.map((s) => s.netlink!.request), { ...first.netlink.bulk, shouldStop: stop });
         let failed: { step: Step; error: unknown } | undefined;
         let sent = 0;
         for (let k = 0; k < group.length; k++) {
@@ -182,15 +187,12 @@ async function undoSteps(done: Step[]): Promise<{ undone: number; undoErrors: st
   for (let i = 0; i < todo.length;) {
     const first = todo[i]!;
     if (first.netlink) {
-      const session = first.netlink.session;
-      let j = i;
-      while (j < todo.length && todo[j]!.netlink?.session === session) j++;
-      const group = todo.slice(i, j);
+      const { group, end: j } = netlinkRun(todo, i);
       const undoRequest = (s: Step): Request => {
         const u = s.netlink!.undo;
         return typeof u === 'function' ? u() : u;
       };
-      const outcomes = await session.bulk(group.map(undoRequest), { ...first.netlink.bulk, stopOnError: false });
+      const outcomes = await first.netlink.session.bulk(group.map(undoRequest), { ...first.netlink.bulk, stopOnError: false });
       group.forEach((s, k) => {
         const o = outcomes[k];
         if (o?.ok) undone++;

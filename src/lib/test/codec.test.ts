@@ -98,3 +98,27 @@ test('several messages in one datagram split correctly, a truncated tail is igno
   const msgs = parseMessages(Buffer.concat([a, b, Buffer.from([50, 0, 0, 0])]));
   assert.deepEqual(msgs.map((x) => [x.type, x.seq, x.data.length]), [[20, 1, 3], [21, 2, 8]]);
 });
+
+test('the progress counter: drawn on a terminal at most ten times a second, erased when done; silent otherwise', async () => {
+  const { Progress } = await import('../src/output.js');
+  const written: string[] = [];
+  const tty = { isTTY: true, write: (s: string) => { written.push(s); return true; } } as unknown as NodeJS.WriteStream;
+  const p = new Progress('restoring', 1000, { stream: tty });
+  for (let i = 0; i < 1000; i++) p.tick();
+  p.done();
+  assert.ok(written.length >= 2 && written.length <= 4, `a few redraws, not one per step: ${written.length}`);
+  assert.match(written[0]!, /^\rrestoring: 1\/1,000 \(0%\)$/);
+  assert.equal(written.at(-2), '\rrestoring: 1,000/1,000 (100%)');
+  assert.equal(written.at(-1), '\r\x1b[K');
+  const quiet: string[] = [];
+  const pipe = { isTTY: false, write: (s: string) => { quiet.push(s); return true; } } as unknown as NodeJS.WriteStream;
+  const q = new Progress('restoring', 10, { stream: pipe });
+  q.tick();
+  q.done();
+  assert.deepEqual(quiet, []);
+  const before = written.length;
+  const off = new Progress('restoring', 10, { stream: tty, enabled: false });
+  off.tick();
+  off.done();
+  assert.equal(written.length, before, 'disabled (--json): nothing drawn');
+});

@@ -244,6 +244,24 @@ static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
   return rc >= 0 ? number(env, (double)rc) : errno_result(env, errno);
 }
 
+/* One recvmsg into data (cap bytes), non-blocking, with MSG_TRUNC: the datagram's real size or -1. */
+static ssize_t recv_one(int fd, void *data, size_t cap, void *name, socklen_t namelen, void *control, size_t controllen, struct msghdr *msg) {
+  struct iovec iov = {data, cap};
+  memset(msg, 0, sizeof(*msg));
+  msg->msg_name = name;
+  msg->msg_namelen = namelen;
+  msg->msg_iov = &iov;
+  msg->msg_iovlen = 1;
+  msg->msg_control = controllen > 0 ? control : NULL;
+  msg->msg_controllen = controllen;
+  ssize_t rc;
+  do rc = recvmsg(fd, msg, MSG_DONTWAIT | MSG_TRUNC); while (rc == -1 && errno == EINTR);
+  msg->msg_iov = NULL; /* iov lived on this stack */
+  return rc;
+}
+
+#define CUT(rc, cap) ((double)((size_t)(rc) < (cap) ? (size_t)(rc) : (cap)))
+
 /*
  * recvmsg(fd, buffer, controlSize) -> -errno, or an array
  *   [length, truncatedLength, address: Buffer, control: Buffer, flags]
@@ -259,21 +277,12 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   if (csize < 0 || csize > 4096) csize = 4096;
   unsigned char control[4096];
   struct sockaddr_storage ss;
-  struct iovec iov = {data, cap};
   struct msghdr msg;
-  memset(&msg, 0, sizeof(msg));
-  msg.msg_name = &ss;
-  msg.msg_namelen = sizeof(ss);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = csize > 0 ? control : NULL;
-  msg.msg_controllen = (size_t)csize;
-  ssize_t rc;
-  do rc = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC); while (rc == -1 && errno == EINTR);
+  ssize_t rc = recv_one(fd, data, cap, &ss, sizeof(ss), control, (size_t)csize, &msg);
   if (rc < 0) return errno_result(env, errno);
   napi_value out, v;
   CHECK(napi_create_array_with_length(env, 5, &out));
-  CHECK(napi_set_element(env, out, 0, number(env, (double)((size_t)rc < cap ? (size_t)rc : cap))));
+  CHECK(napi_set_element(env, out, 0, number(env, CUT(rc, cap))));
   CHECK(napi_set_element(env, out, 1, number(env, (double)rc)));
   CHECK(napi_create_buffer_copy(env, msg.msg_namelen, &ss, NULL, &v));
   CHECK(napi_set_element(env, out, 2, v));
@@ -295,19 +304,12 @@ static napi_value js_recv_netlink(napi_env env, napi_callback_info info) {
   if (!arg_int(env, argv, argc, 0, &fd) || !arg_bytes(env, argv, argc, 1, &data, &cap, false)) return NULL;
   struct sockaddr_nl nl;
   memset(&nl, 0, sizeof(nl));
-  struct iovec iov = {data, cap};
   struct msghdr msg;
-  memset(&msg, 0, sizeof(msg));
-  msg.msg_name = &nl;
-  msg.msg_namelen = sizeof(nl);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  ssize_t rc;
-  do rc = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC); while (rc == -1 && errno == EINTR);
+  ssize_t rc = recv_one(fd, data, cap, &nl, sizeof(nl), NULL, 0, &msg);
   if (rc < 0) return errno_result(env, errno);
   napi_value out;
   CHECK(napi_create_array_with_length(env, 4, &out));
-  CHECK(napi_set_element(env, out, 0, number(env, (double)((size_t)rc < cap ? (size_t)rc : cap))));
+  CHECK(napi_set_element(env, out, 0, number(env, CUT(rc, cap))));
   CHECK(napi_set_element(env, out, 1, number(env, (double)rc)));
   CHECK(napi_set_element(env, out, 2, number(env, nl.nl_pid)));
   CHECK(napi_set_element(env, out, 3, number(env, nl.nl_groups)));

@@ -26,7 +26,7 @@
  *   (libipvs ipvs_dests_parse_cb calls ipvs_parse_stats on IPVS_DEST_ATTR_STATS64), so every
  *   counter but the byte counts wraps at 2^32; we print the real value.
  */
-import { compareAddress, v4Number } from '../addr.js';
+import { compareIp, ipv4Number } from '@ha/lib/netlink';
 import {
   Forward, Server, Service, ServiceKey, Stats, SyncDaemon, Timeouts, hostPort, isFwmark, schedFlagBit, schedFlagNames,
 } from '../model.js';
@@ -66,12 +66,12 @@ export function compareServiceKeys(a: ServiceKey, b: ServiceKey): number {
   if (ma !== mb) return ma - mb;
   if (a.family !== b.family) return a.family === 'ipv4' ? -1 : 1;
   if (isFwmark(a) || isFwmark(b)) return 0;
-  return PROTO_NUM[a.protocol] - PROTO_NUM[b.protocol] || compareAddress(a.address, b.address) || a.port - b.port;
+  return PROTO_NUM[a.protocol] - PROTO_NUM[b.protocol] || compareIp(a.address, b.address) || a.port - b.port;
 }
 
 /** ipvsadm's real-server order (address, port), compared correctly; IPv4 before IPv6. */
 export function compareServers(a: Pick<Server, 'address' | 'port'>, b: Pick<Server, 'address' | 'port'>): number {
-  return compareAddress(a.address, b.address) || a.port - b.port;
+  return compareIp(a.address, b.address) || a.port - b.port;
 }
 
 /**
@@ -102,7 +102,7 @@ function inServiceOrder(services: readonly Service[]): Service[] {
   const v4: Array<{ n: number; s: Service }> = [];
   const rest: Service[] = [];
   for (const s of services) {
-    const n = !isFwmark(s) && s.family === 'ipv4' ? v4Number(s.address) : -1;
+    const n = !isFwmark(s) && s.family === 'ipv4' ? ipv4Number(s.address) : -1;
     // protocol, address, port in one exact number (2 + 32 + 16 bits)
     if (n >= 0 && !isFwmark(s)) v4.push({ n: (PROTO_RANK[s.protocol] * 2 ** 32 + n) * 65536 + s.port, s });
     else rest.push(s);

@@ -24,7 +24,7 @@
  * left out instead (boolean options can then only be switched on).
  */
 import { UsageError } from '@ha/lib';
-import { parseAddress } from '../addr.js';
+import { parseIpCached } from '@ha/lib/netlink';
 import { LIMITS } from '../limits.js';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT, DEFAULT_SCHEDULER, Family, Forward, Protocol, SCHEDULERS, SCHED_FLAGS, SchedFlag, Server,
@@ -252,7 +252,7 @@ function parseNetmask(value: string, family: Family): string | number {
     if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 128) fail(`-M/--netmask: "${value}" is not an IPv6 prefix length from 1 to 128`);
     return Number(s);
   }
-  const p = parseAddress(value.trim());
+  const p = parseIpCached(value.trim());
   const n = p?.family === 'ipv4' ? p.bytes.readUInt32BE(0) : undefined;
   const inv = n === undefined ? 1 : ~n >>> 0;
   if (n === undefined || n === 0 || (inv & (inv + 1)) !== 0) {
@@ -332,7 +332,7 @@ function realServerText(o: OptionsInput): string {
 
 /** The kernel refuses real servers that are not unicast addresses (with a bare EINVAL). */
 function checkUnicast(family: Family, address: string, value: string): void {
-  const b = parseAddress(address)!.bytes;
+  const b = parseIpCached(address)!.bytes;
   let why: string | undefined;
   if (family === 'ipv4') {
     if (b[0] === 0) why = 'is in 0.0.0.0/8';

@@ -8,20 +8,16 @@
  * IFA_ADDRESS unless a peer is set. The 8-bit ifa_flags holds only the old flags; IFA_FLAGS (u32)
  * has them all and wins when present. Requests carry both IFA_LOCAL and IFA_ADDRESS, as ip(8) does.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { OperationError, UsageError } from '../errors.js';
 import { attrCodec } from './attr.js';
 import { getLink } from './link.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NetlinkMessage } from './message.js';
 import { NetlinkSession } from './session.js';
+import { AF_UNSPEC, IpAddress, IpFamily, IpPrefix, familyName, familyNumber, formatIp, parseIp } from './ip.js';
 
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
 export const RTM_GETADDR = 22;
-
-export const AF_UNSPEC = 0;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
 
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
@@ -58,8 +54,6 @@ export const RT_SCOPE_NOWHERE = 255;
 export const INFINITY_LIFE_TIME = 0xffffffff;
 
 export const IFADDRMSG_LEN = 8;
-
-export type IpFamily = 'ipv4' | 'ipv6';
 
 export interface IfAddrMsg {
   family?: number;
@@ -104,90 +98,7 @@ export const addrAttrs = attrCodec({
   proto: [IFA_PROTO, 'u8'],
 });
 
-// ---- address text ----
-
-export interface IpAddress {
-  family: IpFamily;
-  /** 4 bytes for IPv4, 16 for IPv6, network order. */
-  bytes: Buffer;
-}
-
-export interface IpPrefix extends IpAddress {
-  prefixlen: number;
-}
-
-/** Bytes of a dotted quad that isIPv4() accepted. */
-function v4Bytes(text: string): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  let i = 0;
-  let part = 0;
-  for (let k = 0; k < text.length; k++) {
-    const c = text.charCodeAt(k);
-    if (c === 46) {
-      b[i++] = part;
-      part = 0;
-    } else {
-      part = part * 10 + c - 48;
-    }
-  }
-  b[i] = part;
-  return b;
-}
-
-/** An IPv4 dotted quad or an IPv6 address (no zone, no prefix), or undefined. */
-export function parseIp(text: string): IpAddress | undefined {
-  if (isIPv4(text)) return { family: 'ipv4', bytes: v4Bytes(text) };
-  if (!isIPv6(text) || text.includes('%')) return undefined;
-  let head = text;
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    const tail = v4Bytes(text.slice(lastColon + 1));
-    head = `${text.slice(0, lastColon + 1)}${tail.readUInt16BE(0).toString(16)}:${tail.readUInt16BE(2).toString(16)}`;
-  }
-  const double = head.indexOf('::');
-  const left = double === -1 ? head : head.slice(0, double);
-  const right = double === -1 ? '' : head.slice(double + 2);
-  const l = left ? left.split(':') : [];
-  const r = right ? right.split(':') : [];
-  const words = double === -1 ? l : [...l, ...Array<string>(8 - l.length - r.length).fill('0'), ...r];
-  const bytes = Buffer.alloc(16);
-  words.forEach((w, i) => bytes.writeUInt16BE(Number.parseInt(w, 16), i * 2));
-  return { family: 'ipv6', bytes };
-}
-
-/** Address bytes as inet_ntop(3) prints them (so text matches what ip(8) shows). */
-export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
-  if (bytes.length !== 16) return Buffer.from(bytes).toString('hex');
-  const b = Buffer.from(bytes);
-  const words = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
-  let base = -1;
-  let len = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > len) { base = i; len = j - i; }
-    i = j;
-  }
-  if (len < 2) base = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (base !== -1 && i >= base && i < base + len) {
-      if (i === base) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    // ::a.b.c.d (IPv4-compatible) and ::ffff:a.b.c.d (IPv4-mapped), as inet_ntop prints them
-    if (i === 6 && base === 0 && (len === 6 || (len === 5 && words[5] === 0xffff))) {
-      out += [...b.subarray(12)].join('.');
-      return out;
-    }
-    out += words[i]!.toString(16);
-  }
-  if (base !== -1 && base + len === 8) out += ':';
-  return out;
-}
+// ---- address text (the codec is ip.ts) ----
 
 /**
  * "192.0.2.10/32", "2001:db8::1/128", or an address alone (a host prefix: /32, /128).
@@ -212,8 +123,6 @@ export function formatPrefix(p: IpPrefix): string {
   return `${formatIp(p.bytes)}/${p.prefixlen}`;
 }
 
-const familyNumber = (f: IpFamily): number => (f === 'ipv4' ? AF_INET : AF_INET6);
-const familyName = (n: number): IpFamily | undefined => (n === AF_INET ? 'ipv4' : n === AF_INET6 ? 'ipv6' : undefined);
 
 // ---- the model ----
 
@@ -225,8 +134,18 @@ const SCOPES: Record<number, string> = {
   [RT_SCOPE_NOWHERE]: 'nowhere',
 };
 
+const SCOPE_NUMBERS = new Map(Object.entries(SCOPES).map(([n, name]) => [name, Number(n)]));
+
+/** A route or address scope by name, as ip(8) writes it ("global", "link", "host"…, or the number). */
 export function scopeName(scope: number): string {
   return SCOPES[scope] ?? String(scope);
+}
+
+/** A scope's number from its name or its number (0-255); undefined for anything else. */
+export function scopeNumber(name: string): number | undefined {
+  const n = SCOPE_NUMBERS.get(name);
+  if (n !== undefined) return n;
+  return /^\d{1,3}$/.test(name) && Number(name) <= 255 ? Number(name) : undefined;
 }
 
 const FLAG_NAMES: Array<[number, string]> = [

@@ -5,5 +5,6 @@ export * from './session.js';
 export * from './socket.js';
 export * from './genl.js';
 export * from './link.js';
+export * from './ip.js';
 export * from './address.js';
 export * from './sysctl.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as Flags from '@oclif/core/flags';
 import { UnavailableError, table } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
-import { formatAddress } from '../../addr.js';
+import { formatIp } from '@ha/lib/netlink';
 import { hostPort } from '../../model.js';
 
 export interface Connection {
@@ -16,11 +16,11 @@ export interface Connection {
 }
 
 function addr(text: string): { family: 'ipv4' | 'ipv6'; address: string } {
-  if (/^[0-9A-Fa-f]{8}$/.test(text)) return { family: 'ipv4', address: formatAddress(Buffer.from(text, 'hex')) };
+  if (/^[0-9A-Fa-f]{8}$/.test(text)) return { family: 'ipv4', address: formatIp(Buffer.from(text, 'hex')) };
   const words = text.split(':');
   const b = Buffer.alloc(16);
   words.forEach((w, i) => b.writeUInt16BE(Number.parseInt(w, 16) || 0, i * 2));
-  return { family: 'ipv6', address: formatAddress(b) };
+  return { family: 'ipv6', address: formatIp(b) };
 }
 
 /** Parse /proc/net/ip_vs_conn (the connection table has no netlink form). */

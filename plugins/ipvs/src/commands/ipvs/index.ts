@@ -15,9 +15,8 @@ export default class Ipvs extends HaCommand<void> {
     { description: 'ipvsadm -S -n, -R.', command: '<%= config.bin %> ipvs -Sn > /etc/ipvs.rules && ha ipvs -R < /etc/ipvs.rules' },
   ];
 
+  // the words are ipvsadm's; the command they name parses them (--json included) and prints
   static override strict = false;
-  // the command it runs prints (and answers --json) itself
-  static override enableJsonFlag = false;
 
   protected async exec(): Promise<void> {
     const argv = this.argv;

@@ -27,7 +27,9 @@ export default class IpvsRestore extends IpvsCommand<RestoreResult> {
 
 Unlike ipvsadm -R, restore converges: the input is the whole desired table, and only the difference is applied, so services and servers that do not change keep their connections. Every line is checked before anything changes: one bad line rejects the whole input (exit 2). If the kernel refuses a change midway, the changes already made are undone (exit 1). --dry-run prints the plan.
 
-ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a real server line (-a) without -x or -y keeps the thresholds the kernel has for that server (none for a new one), and restoring what save printed changes nothing; give -x/-y to set them (-x 0 removes them). ha save keeps thresholds in the state file. After a restore of more than ${LIST_AT_MOST} changes, the output sums them up by kind (--json lists each one). --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.`;
+ipvsadm's save format has no thresholds (ipvsadm -S leaves -x and -y out), so a real server line (-a) without -x or -y keeps the thresholds the kernel has for that server (none for a new one), and restoring what save printed changes nothing; give -x/-y to set them (-x 0 removes them). ha save keeps thresholds in the state file. After a restore of more than ${LIST_AT_MOST} changes, the output sums them up by kind (--json lists each one). --add-only applies the rules on top of the current table without removing anything, as ipvsadm -R does.
+
+On SIGINT, SIGTERM or SIGHUP restore stops sending, then undoes what it made or finishes when that is shorter, and says which (exit 128 + the signal). The input is at most 256 MiB with lines of at most 4096 characters; a FIFO or a device given by name is refused (pipe it into standard input instead).`;
 
   static override examples = [
     { description: 'Restore from a file.', command: '<%= config.bin %> ipvs restore /etc/ipvs.rules' },

@@ -1,14 +1,13 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { OperationError, UsageError, table } from '@ha/lib';
-import { checkIfname } from '@ha/lib/netlink';
+import { checkIfname, parseIpCached } from '@ha/lib/netlink';
 import { IpvsCommand } from '../../base.js';
 import { formatDaemons } from '../../ipvsadm/format.js';
 import { listDaemons } from '../../kernel.js';
 import { startDaemonStep, stopDaemonStep } from '../../ops.js';
 import { LIMITS, Range } from '../../limits.js';
 import { SyncDaemon, parseIntRange } from '../../model.js';
-import { parseAddress } from '../../addr.js';
 
 interface SyncResult {
   action: 'show' | 'start' | 'stop';
@@ -65,7 +64,7 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
     const d: SyncDaemon = { state, interface: ifname, syncid: flags.syncid ? range(flags.syncid, '--syncid', LIMITS.syncid) : 0 };
     if (flags['sync-maxlen']) d.maxlen = range(flags['sync-maxlen'], '--sync-maxlen', LIMITS.syncMaxlen);
     if (flags['mcast-group']) {
-      if (!parseAddress(flags['mcast-group'])) throw new UsageError(`--mcast-group: "${flags['mcast-group']}" is not an IP address`);
+      if (!parseIpCached(flags['mcast-group'])) throw new UsageError(`--mcast-group: "${flags['mcast-group']}" is not an IP address`);
       d.group = flags['mcast-group'];
     }
     if (flags['mcast-port']) d.port = range(flags['mcast-port'], '--mcast-port', LIMITS.mcastPort);

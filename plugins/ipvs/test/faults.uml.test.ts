@@ -1,0 +1,173 @@
+/**
+ * Faults against the real kernel (User-Mode Linux, IPVS), with a 3,000-service table:
+ * - SIGINT and SIGTERM at random points of `ha ipvs restore` and `ha restore`: every time the table
+ *   is exactly as before (ipvsadm -Sn) or exactly as the file says, one line says which, and no
+ *   lock is left;
+ * - two and three restores at once (ipvs restores of different files, and full restores): none
+ *   aborts, none interleaves, the table is one of the files exactly;
+ * - kill -9 of a restore, then a new restore: it does not wait for a stale lock, and converges.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ha, haRun } from '@ha/lib/testing';
+
+const ipvsadm = (...args: string[]): string => execFileSync('ipvsadm', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+const table = (): string => ipvsadm('-Sn');
+let dir: string;
+let runDir: string;
+let env: NodeJS.ProcessEnv;
+const files: Record<'before' | 'a' | 'b', string> = { before: '', a: '', b: '' };
+const tables: Record<'before' | 'a' | 'b', string> = { before: '', a: '', b: '' };
+let stateA: string;
+
+/** `count` services of 2 real servers each, addresses from `base` (a second octet). */
+function rules(base: number, count: number, weight: number): string {
+  let s = '';
+  for (let i = 0; i < count; i++) {
+    const vip = `10.${base}.${(i >> 8) & 255}.${i & 255}`;
+    s += `-A -t ${vip}:80 -s wrr\n-a -t ${vip}:80 -r 192.0.2.1:80 -g -w ${weight}\n-a -t ${vip}:80 -r 192.0.2.2:80 -g -w 1\n`;
+  }
+  return s;
+}
+
+const lockFiles = (): string[] => (existsSync(join(runDir, 'lock')) ? readdirSync(join(runDir, 'lock')) : []);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function lockAppears(): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    if (lockFiles().some((f) => f.startsWith('ipvs.'))) return;
+    await sleep(2);
+  }
+  throw new Error('the ipvs lock never appeared');
+}
+
+/** Put the table back to the "before" state (a converging restore is the fast way). */
+function reset(): void {
+  const r = ha(['ipvs', 'restore', files.before], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(table(), tables.before);
+}
+
+before(() => {
+  dir = mkdtempSync('/tmp/ha-faults-');
+  runDir = join(dir, 'run');
+  env = { HA_RUN_DIR: runDir };
+  const texts = { before: rules(1, 500, 3), a: rules(2, 3000, 1), b: rules(3, 3000, 2) };
+  for (const k of ['before', 'a', 'b'] as const) {
+    files[k] = join(dir, `${k}.rules`);
+    writeFileSync(files[k], texts[k]);
+  }
+  // what each file makes, as ipvsadm itself reads it back
+  for (const k of ['a', 'b', 'before'] as const) {
+    ipvsadm('-C');
+    const r = ha(['ipvs', 'restore', files[k]], { env });
+    assert.equal(r.code, 0, r.stderr);
+    tables[k] = table();
+  }
+  // the full state file for "a"
+  ipvsadm('-C');
+  assert.equal(ha(['ipvs', 'restore', files.a], { env }).code, 0);
+  stateA = join(dir, 'state-a.json');
+  assert.equal(ha(['save', '--state', stateA], { env }).code, 0);
+  reset();
+});
+
+after(() => {
+  ipvsadm('-C');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** How long applying takes here, from the lock to the end: the window the signals fall in. */
+async function applyTime(args: string[]): Promise<number> {
+  reset();
+  const { done } = haRun(args, { env });
+  await lockAppears();
+  const t0 = Date.now();
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  return Date.now() - t0;
+}
+
+for (const [label, args, target] of [
+  ['ha ipvs restore', () => ['ipvs', 'restore', files.a], 'a'],
+  ['ha restore', () => ['restore', stateA], 'a'],
+] as const) {
+  test(`SIGINT and SIGTERM at random points of ${label} (3,000 services): as before or as the file says, a line says which, no lock left`, { timeout: 30 * 60_000 }, async () => {
+    const window = await applyTime(args());
+    const outcomes: Record<string, number> = {};
+    const runs = label === 'ha restore' ? 10 : 20;
+    for (let run = 0; run < runs * 2; run++) {
+      const signal = run % 2 ? 'SIGTERM' : 'SIGINT';
+      reset();
+      const { child, done } = haRun(args(), { env });
+      await lockAppears();
+      await sleep(Math.floor(Math.random() * window));
+      child.kill(signal);
+      const r = await done;
+      const lines = r.stderr.split('\n').filter(Boolean);
+      const now = table();
+      let outcome: string;
+      if (r.code === 0) {
+        outcome = 'completed';
+        assert.equal(now, tables[target]);
+      } else {
+        assert.equal(r.code, signal === 'SIGINT' ? 130 : 143, r.stderr);
+        assert.equal(lines.length, 1, r.stderr);
+        const line = lines[0]!;
+        assert.match(line, new RegExp(`^ha: interrupted by ${signal}`), line);
+        if (/is as it was|nothing had been changed|before any change to the kernel/.test(line)) {
+          outcome = 'undone';
+          assert.ok(now === tables.before, `${line}: the table is exactly as before`);
+        } else if (/now matches what was asked|after every change was made/.test(line)) {
+          outcome = 'finished';
+          assert.ok(now === tables[target], `${line}: the table is exactly as the file says`);
+        } else {
+          assert.fail(`unexpected: ${line}`);
+        }
+      }
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      assert.deepEqual(lockFiles(), [], 'no lock left');
+    }
+    assert.ok((outcomes.undone ?? 0) > 0, `some runs were undone: ${JSON.stringify(outcomes)}`);
+  });
+}
+
+test('two and three restores at once, 20 runs: none aborts, none interleaves, the table is one file exactly', { timeout: 30 * 60_000 }, async () => {
+  const kinds = [
+    () => ['ipvs', 'restore', files.a],
+    () => ['ipvs', 'restore', files.b],
+    () => ['restore', stateA],
+  ];
+  for (let run = 0; run < 20; run++) {
+    reset();
+    const n = run % 2 ? 3 : 2;
+    const chosen = Array.from({ length: n }, (_, i) => kinds[(run + i) % kinds.length]!());
+    const results = await Promise.all(chosen.map((args) => haRun(args, { env }).done));
+    results.forEach((r, i) => {
+      assert.equal(r.code, 0, `${chosen[i]!.join(' ')}: exit ${r.code} ${r.signal ?? ''}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /terminate called|Napi::Error|Aborted/);
+    });
+    const now = table();
+    assert.ok(now === tables.a || now === tables.b, `run ${run}: the table is file a or file b exactly, not a mix`);
+    assert.deepEqual(lockFiles(), []);
+  }
+});
+
+test('kill -9 of a restore, then a new restore: it does not wait for a stale lock, and converges', { timeout: 10 * 60_000 }, async () => {
+  for (let run = 0; run < 3; run++) {
+    reset();
+    const { child, done } = haRun(['ipvs', 'restore', files.a], { env });
+    await lockAppears();
+    await sleep(200 + run * 300);
+    child.kill('SIGKILL');
+    await done;
+    const r = ha(['ipvs', 'restore', files.a], { env: { ...env, HA_LOCK_TIMEOUT: '0' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /waiting|locked/);
+    assert.equal(table(), tables.a);
+  }
+});
