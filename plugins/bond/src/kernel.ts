@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { OperationError, UnavailableError, UsageError } from '@ha/lib';
 import {
-  IFF_UP, IFLA_INFO_DATA, IFLA_LINKINFO, Link, NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NetlinkError, NetlinkSession, RTM_DELLINK,
+  IFF_UP, IFLA_INFO_DATA, IFLA_LINKINFO, Link, NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NetlinkError, type Request, NetlinkSession, RTM_DELLINK,
   RTM_NEWLINK, decodeLink, encodeIfInfo, encodeNested, linkAttrs, linkInfoAttrs, listLinks,
 } from '@ha/lib/netlink';
 import { AdInfo, BondDataRequest, decodeBondData, encodeBondData, decodePortData, PortData } from './codec.js';
@@ -129,14 +129,40 @@ function bondError(name: string, error: unknown): unknown {
 const linkinfo = (req: BondDataRequest): Buffer =>
   encodeNested(IFLA_LINKINFO, [linkInfoAttrs.encode({ kind: 'bond' }), encodeNested(IFLA_INFO_DATA, encodeBondData(req))]);
 
+/** The requests of the bond operations (built apart from sending, so that tests can hold them to ip's). */
+export const bondRequests = {
+  create: (name: string, mode: Mode, options: BondOptions): Request => ({
+    type: RTM_NEWLINK,
+    flags: NLM_F_CREATE | NLM_F_EXCL,
+    payload: [encodeIfInfo(), linkAttrs.encode({ name }), linkinfo({ mode, options })],
+    context: { object: `bond ${name}` },
+  }),
+  change: (bond: Pick<Bond, 'name' | 'index'>, req: BondDataRequest): Request => ({
+    type: RTM_NEWLINK,
+    payload: [encodeIfInfo({ index: bond.index }), linkinfo(req)],
+    context: { object: `bond ${bond.name}` },
+  }),
+  delete: (bond: Pick<Bond, 'name' | 'index'>): Request => ({
+    type: RTM_DELLINK,
+    payload: encodeIfInfo({ index: bond.index }),
+    context: { object: `bond ${bond.name}`, messages: { ENODEV: `bond ${bond.name} does not exist` } },
+  }),
+  setUp: (link: { name: string; index: number }, up: boolean): Request => ({
+    type: RTM_NEWLINK,
+    payload: encodeIfInfo({ index: link.index, flags: up ? IFF_UP : 0, change: IFF_UP }),
+    context: { object: `interface ${link.name}` },
+  }),
+  /** Port to bond (master = the bond's index), or out of it (master 0). */
+  master: (bond: Pick<Bond, 'name'>, port: { name: string; index: number }, master: number): Request => ({
+    type: RTM_NEWLINK,
+    payload: [encodeIfInfo({ index: port.index }), linkAttrs.encode({ master })],
+    context: { object: `port ${port.name} of bond ${bond.name}` },
+  }),
+};
+
 export async function createBond(name: string, mode: Mode, options: BondOptions): Promise<void> {
   try {
-    await rtnl().request({
-      type: RTM_NEWLINK,
-      flags: NLM_F_CREATE | NLM_F_EXCL,
-      payload: [encodeIfInfo(), linkAttrs.encode({ name }), linkinfo({ mode, options })],
-      context: { object: `bond ${name}` },
-    });
+    await rtnl().request(bondRequests.create(name, mode, options));
   } catch (error) {
     throw bondError(name, error);
   }
@@ -145,41 +171,25 @@ export async function createBond(name: string, mode: Mode, options: BondOptions)
 /** Change a bond's mode, options, active or primary port in one request. */
 export async function changeBond(bond: Pick<Bond, 'name' | 'index'>, req: BondDataRequest): Promise<void> {
   try {
-    await rtnl().request({
-      type: RTM_NEWLINK,
-      payload: [encodeIfInfo({ index: bond.index }), linkinfo(req)],
-      context: { object: `bond ${bond.name}` },
-    });
+    await rtnl().request(bondRequests.change(bond, req));
   } catch (error) {
     throw bondError(bond.name, error);
   }
 }
 
 export async function deleteBond(bond: Pick<Bond, 'name' | 'index'>): Promise<void> {
-  await rtnl().request({
-    type: RTM_DELLINK,
-    payload: encodeIfInfo({ index: bond.index }),
-    context: { object: `bond ${bond.name}`, messages: { ENODEV: `bond ${bond.name} does not exist` } },
-  });
+  await rtnl().request(bondRequests.delete(bond));
 }
 
 export async function setUp(link: { name: string; index: number }, up: boolean): Promise<void> {
-  await rtnl().request({
-    type: RTM_NEWLINK,
-    payload: encodeIfInfo({ index: link.index, flags: up ? IFF_UP : 0, change: IFF_UP }),
-    context: { object: `interface ${link.name}` },
-  });
+  await rtnl().request(bondRequests.setUp(link, up));
 }
 
 /** Enslave a port (it is set down first: the bond opens it itself). */
 export async function enslave(bond: Pick<Bond, 'name' | 'index'>, port: { name: string; index: number; up?: boolean }): Promise<void> {
   if (port.up !== false) await setUp(port, false);
   try {
-    await rtnl().request({
-      type: RTM_NEWLINK,
-      payload: [encodeIfInfo({ index: port.index }), linkAttrs.encode({ master: bond.index })],
-      context: { object: `port ${port.name} of bond ${bond.name}` },
-    });
+    await rtnl().request(bondRequests.master(bond, port, bond.index));
   } catch (error) {
     if (error instanceof NetlinkError) {
       throw new OperationError(`cannot add port ${port.name} to bond ${bond.name}: ${error.message.replace(/^port \S+ of bond \S+: /, '')}`, error.errnoName, error);
@@ -189,11 +199,7 @@ export async function enslave(bond: Pick<Bond, 'name' | 'index'>, port: { name: 
 }
 
 export async function releasePort(bond: Pick<Bond, 'name'>, port: { name: string; index: number }): Promise<void> {
-  await rtnl().request({
-    type: RTM_NEWLINK,
-    payload: [encodeIfInfo({ index: port.index }), linkAttrs.encode({ master: 0 })],
-    context: { object: `port ${port.name} of bond ${bond.name}` },
-  });
+  await rtnl().request(bondRequests.master(bond, port, 0));
 }
 
 /** The links by name, for checking ports named on the command line. */

@@ -2,8 +2,10 @@
  * The kernel codec of the IPVS generic netlink family (linux/ip_vs.h): the attribute tables, and
  * the conversion between their decoded form and the model.
  */
-import { NLA_HDRLEN, NLA_TYPE_MASK, NetlinkCodecError, align4, attrCodec, type Decoded } from '@ha/lib/netlink';
-import { AF_INET6, familyNumber, ipv4Text, parseIpCached } from '@ha/lib/netlink';
+import {
+  AF_INET6, NLA_HDRLEN, NLA_TYPE_MASK, NetlinkCodecError, align4, attrCodec, familyNumber, ipv4Text, parseIpCached, withoutFields,
+  type Decoded, type TableSpec,
+} from '@ha/lib/netlink';
 import { fromInetAddr, toInetAddr } from './addr.js';
 import {
   Family, Forward, Protocol, SchedFlag, Server, Service, ServiceKey, Stats, SyncDaemon, TunnelChecksum, TunnelType,
@@ -43,7 +45,7 @@ export const stats64Attrs = attrCodec({
   cps: [6, 'u64'], inpps: [7, 'u64'], outpps: [8, 'u64'], inbps: [9, 'u64'], outbps: [10, 'u64'],
 });
 
-export const serviceAttrs = attrCodec({
+const serviceSpec = {
   af: [1, 'u16'],
   protocol: [2, 'u16'],
   addr: [3, 'binary'],
@@ -56,23 +58,13 @@ export const serviceAttrs = attrCodec({
   stats: [10, statsAttrs],
   peName: [11, 'string'],
   stats64: [12, stats64Attrs],
-});
+} as const satisfies TableSpec;
 
+export const serviceAttrs = attrCodec(serviceSpec);
 /** The same without the counters, for listings that do not show them (no 20 bigints per service). */
-export const serviceAttrsNoStats = attrCodec({
-  af: [1, 'u16'],
-  protocol: [2, 'u16'],
-  addr: [3, 'binary'],
-  port: [4, 'be16'],
-  fwmark: [5, 'u32'],
-  schedName: [6, 'string'],
-  flags: [7, 'binary'],
-  timeout: [8, 'u32'],
-  netmask: [9, 'binary'],
-  peName: [11, 'string'],
-});
+export const serviceAttrsNoStats = attrCodec(withoutFields(serviceSpec, 'stats', 'stats64'));
 
-export const destAttrs = attrCodec({
+const destSpec = {
   addr: [1, 'binary'],
   port: [2, 'be16'],
   fwdMethod: [3, 'u32'],
@@ -88,24 +80,11 @@ export const destAttrs = attrCodec({
   tunType: [13, 'u8'],
   tunPort: [14, 'be16'],
   tunFlags: [15, 'u16'],
-});
+} as const satisfies TableSpec;
 
+export const destAttrs = attrCodec(destSpec);
 /** The same without the counters. */
-export const destAttrsNoStats = attrCodec({
-  addr: [1, 'binary'],
-  port: [2, 'be16'],
-  fwdMethod: [3, 'u32'],
-  weight: [4, 'u32'],
-  uThresh: [5, 'u32'],
-  lThresh: [6, 'u32'],
-  activeConns: [7, 'u32'],
-  inactConns: [8, 'u32'],
-  persistConns: [9, 'u32'],
-  addrFamily: [11, 'u16'],
-  tunType: [13, 'u8'],
-  tunPort: [14, 'be16'],
-  tunFlags: [15, 'u16'],
-});
+export const destAttrsNoStats = attrCodec(withoutFields(destSpec, 'stats', 'stats64'));
 
 export const daemonAttrs = attrCodec({
   state: [1, 'u32'],

@@ -93,6 +93,30 @@ export const build = {
     genlRequest(f, CMD.SET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) }),
   deleteServer: (f: GenlFamily, s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Request =>
     genlRequest(f, CMD.DEL_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverKeyAttrs(r) }), { context: serverContext(s, r) }),
+  flush: (f: GenlFamily): Request => genlRequest(f, CMD.FLUSH, Buffer.alloc(0), { context: { object: 'IPVS table' } }),
+  zero: (f: GenlFamily, k?: ServiceKey): Request =>
+    genlRequest(f, CMD.ZERO, k ? cmdAttrs.encode({ service: serviceKeyAttrs(k) }) : Buffer.alloc(0), { context: k ? serviceContext(k) : { object: 'IPVS counters' } }),
+  /** A value of 0 leaves that timeout as it is (as ipvsadm --set does). */
+  setTimeouts: (f: GenlFamily, t: Partial<Timeouts>): Request => genlRequest(f, CMD.SET_CONFIG, cmdAttrs.encode({
+    timeoutTcp: t.tcp ?? 0, timeoutTcpFin: t.tcpfin ?? 0, timeoutUdp: t.udp ?? 0,
+  }), { context: { object: 'IPVS timeouts' } }),
+  startDaemon: (f: GenlFamily, d: SyncDaemon): Request => {
+    const label = `${d.state} sync daemon`;
+    return genlRequest(f, CMD.NEW_DAEMON, cmdAttrs.encode({ daemon: daemonToAttrs(d) }), {
+      context: {
+        object: label,
+        messages: {
+          EEXIST: `the ${label} is already running (stop it first)`,
+          ENODEV: `interface ${d.interface} does not exist`,
+          EINVAL: `${label}: the kernel refused these options (interface ${d.interface}, syncid ${d.syncid})`,
+        },
+      },
+    });
+  },
+  stopDaemon: (f: GenlFamily, state: 'master' | 'backup'): Request =>
+    genlRequest(f, CMD.DEL_DAEMON, cmdAttrs.encode({ daemon: { state: state === 'master' ? 1 : 2 } }), {
+      context: { object: `${state} sync daemon`, messages: { ESRCH: `no ${state} sync daemon is running` } },
+    }),
 };
 
 // ---- operations ----
@@ -365,17 +389,10 @@ export async function getService(k: ServiceKey): Promise<Service | undefined> {
 }
 
 /** Remove every service and real server. */
-export async function flush(): Promise<void> {
-  const f = await family();
-  await session().request(genlRequest(f, CMD.FLUSH, Buffer.alloc(0), { context: { object: 'IPVS table' } }));
-}
+export const flush = (): Promise<void> => send((f) => build.flush(f));
 
 /** Zero the counters of one service, or of all. */
-export async function zero(k?: ServiceKey): Promise<void> {
-  const f = await family();
-  const attrs = k ? cmdAttrs.encode({ service: serviceKeyAttrs(k) }) : Buffer.alloc(0);
-  await session().request(genlRequest(f, CMD.ZERO, attrs, { context: k ? serviceContext(k) : { object: 'IPVS counters' } }));
-}
+export const zero = (k?: ServiceKey): Promise<void> => send((f) => build.zero(f, k));
 
 export async function getTimeouts(): Promise<Timeouts> {
   const f = await family();
@@ -385,12 +402,7 @@ export async function getTimeouts(): Promise<Timeouts> {
 }
 
 /** Set timeouts; a value of 0 leaves that timeout as it is (as ipvsadm --set does). */
-export async function setTimeouts(t: Partial<Timeouts>): Promise<void> {
-  const f = await family();
-  await session().request(genlRequest(f, CMD.SET_CONFIG, cmdAttrs.encode({
-    timeoutTcp: t.tcp ?? 0, timeoutTcpFin: t.tcpfin ?? 0, timeoutUdp: t.udp ?? 0,
-  }), { context: { object: 'IPVS timeouts' } }));
-}
+export const setTimeouts = (t: Partial<Timeouts>): Promise<void> => send((f) => build.setTimeouts(f, t));
 
 export async function listDaemons(): Promise<SyncDaemon[]> {
   const f = await family();
@@ -403,27 +415,9 @@ export async function listDaemons(): Promise<SyncDaemon[]> {
   return out.sort((a, b) => (a.state === b.state ? 0 : a.state === 'master' ? -1 : 1));
 }
 
-export async function startDaemon(d: SyncDaemon): Promise<void> {
-  const f = await family();
-  const label = `${d.state} sync daemon`;
-  await session().request(genlRequest(f, CMD.NEW_DAEMON, cmdAttrs.encode({ daemon: daemonToAttrs(d) }), {
-    context: {
-      object: label,
-      messages: {
-        EEXIST: `the ${label} is already running (stop it first)`,
-        ENODEV: `interface ${d.interface} does not exist`,
-        EINVAL: `${label}: the kernel refused these options (interface ${d.interface}, syncid ${d.syncid})`,
-      },
-    },
-  }));
-}
+export const startDaemon = (d: SyncDaemon): Promise<void> => send((f) => build.startDaemon(f, d));
 
-export async function stopDaemon(state: 'master' | 'backup'): Promise<void> {
-  const f = await family();
-  await session().request(genlRequest(f, CMD.DEL_DAEMON, cmdAttrs.encode({ daemon: { state: state === 'master' ? 1 : 2 } }), {
-    context: { object: `${state} sync daemon`, messages: { ESRCH: `no ${state} sync daemon is running` } },
-  }));
-}
+export const stopDaemon = (state: 'master' | 'backup'): Promise<void> => send((f) => build.stopDaemon(f, state));
 
 /**
  * Refuse a table whose schedulers or persistence engines this kernel cannot load, before anything

@@ -8,18 +8,26 @@
  * - kill -9 of a restore, then a new restore: it does not wait for a stale lock, and converges.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ha, haRun } from '@ha/lib/testing';
 
-const ipvsadm = (...args: string[]): string => execFileSync('ipvsadm', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+/**
+ * Each run has a network namespace of its own: a fresh IPVS table (no trash of real servers that
+ * earlier runs deleted, which slows every later restore) that starts as the "before" table.
+ */
+let ns = '';
+let nsCount = 0;
+const inNs = (): string[] => ['ip', 'netns', 'exec', ns];
+const ipvsadm = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, 'ipvsadm', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 const table = (): string => ipvsadm('-Sn');
 let dir: string;
 let runDir: string;
 let env: NodeJS.ProcessEnv;
 const files: Record<'before' | 'a' | 'b', string> = { before: '', a: '', b: '' };
+const texts: Record<'before' | 'a' | 'b', string> = { before: '', a: '', b: '' };
 const tables: Record<'before' | 'a' | 'b', string> = { before: '', a: '', b: '' };
 let stateA: string;
 
@@ -45,46 +53,52 @@ async function lockAppears(): Promise<void> {
   throw new Error('the ipvs lock never appeared');
 }
 
-/** Put the table back to the "before" state (a converging restore is the fast way). */
+/** A new namespace holding the "before" table (loaded by ipvsadm -R: quick, and not ha). */
 function reset(): void {
-  const r = ha(['ipvs', 'restore', files.before], { env });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(table(), tables.before);
+  if (ns) spawnSync('ip', ['netns', 'del', ns]);
+  ns = `hafault${process.pid}x${nsCount++}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+  execFileSync('ip', ['netns', 'exec', ns, 'ipvsadm', '-R'], { input: texts.before });
+  if (tables.before) assert.equal(table(), tables.before);
 }
 
 before(() => {
   dir = mkdtempSync('/tmp/ha-faults-');
   runDir = join(dir, 'run');
   env = { HA_RUN_DIR: runDir };
-  const texts = { before: rules(1, 500, 3), a: rules(2, 3000, 1), b: rules(3, 3000, 2) };
+  Object.assign(texts, { before: rules(1, 50, 3), a: rules(2, 3000, 1), b: rules(3, 3000, 2) });
   for (const k of ['before', 'a', 'b'] as const) {
     files[k] = join(dir, `${k}.rules`);
     writeFileSync(files[k], texts[k]);
   }
   // what each file makes, as ipvsadm itself reads it back
-  for (const k of ['a', 'b', 'before'] as const) {
-    ipvsadm('-C');
-    const r = ha(['ipvs', 'restore', files[k]], { env });
+  reset();
+  tables.before = table();
+  for (const k of ['a', 'b'] as const) {
+    reset();
+    const r = ha(['ipvs', 'restore', files[k]], { env, wrap: inNs() });
     assert.equal(r.code, 0, r.stderr);
     tables[k] = table();
   }
-  // the full state file for "a"
-  ipvsadm('-C');
-  assert.equal(ha(['ipvs', 'restore', files.a], { env }).code, 0);
+  // the full state file for "a": its ipvs section
   stateA = join(dir, 'state-a.json');
-  assert.equal(ha(['save', '--state', stateA], { env }).code, 0);
   reset();
+  assert.equal(ha(['ipvs', 'restore', files.a], { env, wrap: inNs() }).code, 0);
+  assert.equal(ha(['save', '--state', join(dir, 'whole.json')], { env, wrap: inNs() }).code, 0);
+  const whole = JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')) as { ipvs: unknown };
+  writeFileSync(stateA, JSON.stringify({ version: 1, ipvs: whole.ipvs }));
 });
 
 after(() => {
-  ipvsadm('-C');
+  if (ns) spawnSync('ip', ['netns', 'del', ns]);
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** How long applying takes here, from the lock to the end: the window the signals fall in. */
 async function applyTime(args: string[]): Promise<number> {
   reset();
-  const { done } = haRun(args, { env });
+  const { done } = haRun(args, { env, wrap: inNs() });
   await lockAppears();
   const t0 = Date.now();
   const r = await done;
@@ -103,7 +117,7 @@ for (const [label, args, target] of [
     for (let run = 0; run < runs * 2; run++) {
       const signal = run % 2 ? 'SIGTERM' : 'SIGINT';
       reset();
-      const { child, done } = haRun(args(), { env });
+      const { child, done } = haRun(args(), { env, wrap: inNs() });
       await lockAppears();
       await sleep(Math.floor(Math.random() * window));
       child.kill(signal);
@@ -146,7 +160,7 @@ test('two and three restores at once, 20 runs: none aborts, none interleaves, th
     reset();
     const n = run % 2 ? 3 : 2;
     const chosen = Array.from({ length: n }, (_, i) => kinds[(run + i) % kinds.length]!());
-    const results = await Promise.all(chosen.map((args) => haRun(args, { env }).done));
+    const results = await Promise.all(chosen.map((args) => haRun(args, { env, wrap: inNs() }).done));
     results.forEach((r, i) => {
       assert.equal(r.code, 0, `${chosen[i]!.join(' ')}: exit ${r.code} ${r.signal ?? ''}: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /terminate called|Napi::Error|Aborted/);
@@ -160,12 +174,12 @@ test('two and three restores at once, 20 runs: none aborts, none interleaves, th
 test('kill -9 of a restore, then a new restore: it does not wait for a stale lock, and converges', { timeout: 10 * 60_000 }, async () => {
   for (let run = 0; run < 3; run++) {
     reset();
-    const { child, done } = haRun(['ipvs', 'restore', files.a], { env });
+    const { child, done } = haRun(['ipvs', 'restore', files.a], { env, wrap: inNs() });
     await lockAppears();
     await sleep(200 + run * 300);
     child.kill('SIGKILL');
     await done;
-    const r = ha(['ipvs', 'restore', files.a], { env: { ...env, HA_LOCK_TIMEOUT: '0' } });
+    const r = ha(['ipvs', 'restore', files.a], { env: { ...env, HA_LOCK_TIMEOUT: '0' }, wrap: inNs() });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /waiting|locked/);
     assert.equal(table(), tables.a);

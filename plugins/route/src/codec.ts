@@ -15,9 +15,26 @@ export const RTM_GETNEXTHOP = 106;
 
 export { AF_INET, AF_INET6 } from '@ha/lib/netlink';
 
-export const RTA_MULTIPATH = 9;
+export const RTA_DST = 1;
+export const RTA_SRC = 2;
+export const RTA_IIF = 3;
+export const RTA_OIF = 4;
 export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_METRICS = 8;
+export const RTA_MULTIPATH = 9;
+export const RTA_CACHEINFO = 12;
+export const RTA_TABLE = 15;
+export const RTA_MARK = 16;
 export const RTA_VIA = 18;
+export const RTA_PREF = 20;
+export const RTA_EXPIRES = 23;
+export const RTA_UID = 25;
+export const RTA_IP_PROTO = 27;
+export const RTA_SPORT = 28;
+export const RTA_DPORT = 29;
+export const RTA_NH_ID = 30;
 
 export const RTNH_F_DEAD = 1;
 export const RTNH_F_ONLINK = 4;
@@ -71,28 +88,31 @@ export function decodeRtMsg(b: Buffer): RtMsg {
   };
 }
 
-/** RTA_* attributes of a route, in the order requests carry them. */
+/**
+ * RTA_* attributes of a route, in the order requests carry them (the fast request writer in
+ * kernel.ts, routePayload, writes the same bytes; a test holds them to it).
+ */
 export const routeAttrs = attrCodec({
-  table: [15, 'u32'],
-  dst: [1, 'binary'],
-  src: [2, 'binary'],
-  iif: [3, 'u32'],
-  priority: [6, 'u32'],
-  prefsrc: [7, 'binary'],
+  table: [RTA_TABLE, 'u32'],
+  dst: [RTA_DST, 'binary'],
+  src: [RTA_SRC, 'binary'],
+  iif: [RTA_IIF, 'u32'],
+  priority: [RTA_PRIORITY, 'u32'],
+  prefsrc: [RTA_PREFSRC, 'binary'],
+  nhId: [RTA_NH_ID, 'u32'],
+  multipath: [RTA_MULTIPATH, 'binary'],
   gateway: [RTA_GATEWAY, 'binary'],
   via: [RTA_VIA, 'binary'],
-  oif: [4, 'u32'],
-  metrics: [8, 'binary'],
-  multipath: [RTA_MULTIPATH, 'binary'],
-  cacheinfo: [12, 'binary'],
-  mark: [16, 'u32'],
-  pref: [20, 'u8'],
-  expires: [23, 'u64'],
-  uid: [25, 'u32'],
-  ipProto: [27, 'u8'],
-  sport: [28, 'be16'],
-  dport: [29, 'be16'],
-  nhId: [30, 'u32'],
+  oif: [RTA_OIF, 'u32'],
+  metrics: [RTA_METRICS, 'binary'],
+  cacheinfo: [RTA_CACHEINFO, 'binary'],
+  mark: [RTA_MARK, 'u32'],
+  pref: [RTA_PREF, 'u8'],
+  expires: [RTA_EXPIRES, 'u64'],
+  uid: [RTA_UID, 'u32'],
+  ipProto: [RTA_IP_PROTO, 'u8'],
+  sport: [RTA_SPORT, 'be16'],
+  dport: [RTA_DPORT, 'be16'],
 });
 
 /** One `struct rtnexthop` of RTA_MULTIPATH with its gateway. */

@@ -12,7 +12,8 @@ import {
 import { OperationError, UsageError } from '@ha/lib';
 import { writeDestination } from './addr.js';
 import {
-  AF_INET, AF_INET6, NHMSG_LEN, NEXTHOP_GRP_TYPE_RES, RTA_MULTIPATH, RTMSG_LEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_F_FIB_MATCH,
+  AF_INET, AF_INET6, NHMSG_LEN, NEXTHOP_GRP_TYPE_RES, RTA_DST, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID, RTA_OIF, RTA_PREFSRC,
+  RTA_PRIORITY, RTA_TABLE, RTA_VIA, RTMSG_LEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_F_FIB_MATCH,
   RTM_GETNEXTHOP, RTM_GETROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_ONLINK,
   USER_HZ, decodeGroup, decodeMultipath, decodeNhMsg, decodeRtMsg, encodeGroup, encodeMultipath, encodeNhMsg, nexthopAttrs,
   routeAttrs, writeRtMsg,
@@ -203,14 +204,6 @@ export function routeContext(r: Route): ErrorContext {
   return new RouteContext(r);
 }
 
-const RTA_DST = 1;
-const RTA_OIF = 4;
-const RTA_PRIORITY = 6;
-const RTA_PREFSRC = 7;
-const RTA_TABLE = 15;
-const RTA_NH_ID = 30;
-const RTA_GATEWAY_TYPE = 5;
-const RTA_VIA_TYPE = 18;
 
 function putU32(b: Buffer, off: number, type: number, v: number): number {
   b.writeUInt32LE(0x00000008 | (type << 16), off);
@@ -255,7 +248,7 @@ export function routePayload(op: RouteOp, r: Route, l: Links): Buffer {
   let src: Buffer | undefined;
   let multipath: Buffer | undefined;
   let gw: Buffer | undefined;
-  let gwType = RTA_GATEWAY_TYPE;
+  let gwType = RTA_GATEWAY;
   let oif = 0;
   if (op !== 'delete') {
     if (r.src) src = bytesOf(r.src, 'source').bytes;
@@ -272,7 +265,7 @@ export function routePayload(op: RouteOp, r: Route, l: Links): Buffer {
         if (ip.family === r.family) gw = ip.bytes;
         else {
           gw = gatewayBytes(r.family, r.via).via!;
-          gwType = RTA_VIA_TYPE;
+          gwType = RTA_VIA;
         }
       }
       if (r.dev) oif = l.index(r.dev);

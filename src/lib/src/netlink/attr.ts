@@ -71,13 +71,14 @@ export class NetlinkCodecError extends Error {
 /** Scalar and composite payload kinds an attribute table can name. */
 export type ScalarKind =
   | 'flag' | 'u8' | 'u16' | 'u32' | 'u64' | 's32' | 'be16' | 'be32'
-  | 'string' | 'binary';
+  /** 'string' is NUL-terminated; 'text' is not (as iproute2 sends IFLA_INFO_KIND); both decode the same. */
+  | 'string' | 'text' | 'binary';
 
 type KindValue<K> =
   K extends 'flag' ? true :
   K extends 'u64' ? bigint :
   K extends 'u8' | 'u16' | 'u32' | 's32' | 'be16' | 'be32' ? number :
-  K extends 'string' ? string :
+  K extends 'string' | 'text' ? string :
   K extends 'binary' ? Buffer :
   never;
 
@@ -147,6 +148,9 @@ function encodeScalar(kind: ScalarKind, value: unknown, name: string): Buffer {
     case 'string':
       if (typeof value !== 'string') fail();
       return Buffer.from(`${value as string}\0`, 'utf8');
+    case 'text':
+      if (typeof value !== 'string') fail();
+      return Buffer.from(value as string, 'utf8');
     case 'binary':
       if (!(value instanceof Uint8Array)) fail();
       return Buffer.from(value as Uint8Array);
@@ -160,9 +164,9 @@ function scalarSize(kind: ScalarKind, value: unknown, name: string): number {
     case 'u16': case 'be16': return 2;
     case 'u32': case 'be32': case 's32': return 4;
     case 'u64': return 8;
-    case 'string':
+    case 'string': case 'text':
       if (typeof value !== 'string') throw new TypeError(`attribute ${name}: ${String(value)} is not a valid string`);
-      return Buffer.byteLength(value, 'utf8') + 1;
+      return Buffer.byteLength(value, 'utf8') + (kind === 'string' ? 1 : 0);
     case 'binary':
       if (!(value instanceof Uint8Array)) throw new TypeError(`attribute ${name}: ${String(value)} is not a valid binary`);
       return value.length;
@@ -176,6 +180,7 @@ function writeScalar(buf: Buffer, off: number, kind: ScalarKind, value: unknown,
     buf[off + n] = 0;
     return off + n + 1;
   }
+  if (kind === 'text') return off + buf.write(value as string, off, 'utf8');
   if (kind === 'binary') {
     buf.set(value as Uint8Array, off);
     return off + (value as Uint8Array).length;
@@ -214,7 +219,7 @@ function decodeScalar(kind: ScalarKind, data: Buffer, name: string): unknown {
     case 'be32': need(4); return data.readUInt32BE(0);
     case 's32': need(4); return data.readInt32LE(0);
     case 'u64': need(8); return data.readBigUInt64LE(0);
-    case 'string': {
+    case 'string': case 'text': {
       const nul = data.indexOf(0);
       return data.subarray(0, nul === -1 ? data.length : nul).toString('utf8');
     }
@@ -227,6 +232,16 @@ function decodeScalar(kind: ScalarKind, data: Buffer, name: string): unknown {
  * An `'array'` field is a nest whose children are each a nest of the given codec (their
  * attribute types are 1, 2, 3… on encode and ignored on decode), as kernels use for lists.
  */
+/**
+ * The same table without some fields: what it decodes leaves them out (they are skipped like
+ * unknown attributes), so a listing that does not show counters never builds them.
+ */
+export function withoutFields<S extends TableSpec, K extends keyof S & string>(spec: S, ...names: K[]): Omit<S, K> {
+  const out: Record<string, FieldSpec> = {};
+  for (const [name, field] of Object.entries(spec)) if (!(names as string[]).includes(name)) out[name] = field;
+  return out as Omit<S, K>;
+}
+
 export function attrCodec<S extends TableSpec>(spec: S, options: CodecOptions = {}): AttrCodec<Decoded<S>> {
   const nestedFlag = options.nestedFlag ?? true;
   const byType = new Map<number, [string, FieldSpec]>();

@@ -51,7 +51,8 @@ export function decodeIfInfo(b: Buffer): Required<IfInfoMsg> {
 }
 
 export const linkInfoAttrs = attrCodec({
-  kind: [1, 'string'],
+  // without a NUL, as ip(8) sends it
+  kind: [1, 'text'],
   data: [2, 'binary'],
   slaveKind: [4, 'string'],
   slaveData: [5, 'binary'],

@@ -5,3 +5,4 @@
 export * from './cli.js';
 export * from './netns.js';
 export * from './uml.js';
+export * from './golden.js';
