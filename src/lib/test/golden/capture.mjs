@@ -20,7 +20,8 @@ const ifi = Buffer.alloc(16); ifi.writeInt32LE(1, 4);
 fs.writeFileSync(`${out}/rtm-newlink-lo.hex`, (await ask(0, hdr(18, 1, 1, ifi))).toString('hex') + '\n');
 // RTM_NEWLINK for existing "lo" with CREATE|EXCL|ACK -> EEXIST
 const name = Buffer.from([7, 0, 3, 0, 0x6c, 0x6f, 0, 0]);
-const kind = Buffer.from([0x10, 0, 0x12, 0x80, 0x09, 0, 1, 0, 0x76, 0x65, 0x74, 0x68, 0, 0, 0, 0]);
+// IFLA_LINKINFO { IFLA_INFO_KIND "veth" } (no NUL, as ip sends the kind and ha does)
+const kind = Buffer.from([0x0c, 0, 0x12, 0x80, 0x08, 0, 1, 0, 0x76, 0x65, 0x74, 0x68]);
 fs.writeFileSync(`${out}/nlmsgerr-eexist.hex`, (await ask(0, hdr(16, 1 | 4 | 0x400 | 0x200, 2, Buffer.concat([Buffer.alloc(16), name, kind])))).toString('hex') + '\n');
 // genl CTRL_CMD_GETFAMILY nlctrl
 const fam = Buffer.from([0x0b, 0, 2, 0, ...Buffer.from('nlctrl\0'), 0]);
