@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Config } from '@oclif/core';
 import type { Command } from '@oclif/core';
+import { FAILURE_CODES, USAGE_CODES } from '@ha/lib';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manDir = join(root, 'man');
@@ -355,10 +356,21 @@ const EXIT_STATUS = [
   '.TP',
   bold('2'),
   'Invalid usage or input (an unknown flag, a missing argument, an invalid state file); nothing was changed.',
+  '.TP',
+  bold('128 + n'),
+  'Interrupted by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP); the line printed says whether the changes made were undone or finished.',
 ];
 
+/** The codes of --json errors: ha's own, then the errno names the kernel answers with. */
+function errorCodes(): string[] {
+  const out = ['.SH "ERROR CODES"', ...prose('With --json an error is {"error": {"code", "message", "exitCode"}}; the code is one of these, each with one meaning and one exit status, or the name of the errno the kernel answered with (EEXIST, ENOENT, EINVAL…), which is always exit status 1.')];
+  for (const [code, meaning] of Object.entries(USAGE_CODES)) out.push('.TP', bold(code), `${esc(meaning)} (exit status 2).`);
+  for (const [code, meaning] of Object.entries(FAILURE_CODES)) out.push('.TP', bold(code), `${esc(meaning)} (exit status 1${code === 'EINTR' ? ', or 128 + n' : ''}).`);
+  return out;
+}
+
 function exitStatus(): string[] {
-  return ['.SH "EXIT STATUS"', ...EXIT_STATUS];
+  return ['.SH "EXIT STATUS"', ...EXIT_STATUS, ...errorCodes()];
 }
 
 function ref(page: string, section = '1'): string {

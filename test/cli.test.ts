@@ -51,7 +51,7 @@ test('errors with --json are a stable JSON object on stdout', () => {
   const r = ha(['state', 'validate', '/nonexistent/state.json', '--json']);
   assert.equal(r.code, 2);
   assert.deepEqual(JSON.parse(r.stdout), {
-    error: { code: 'ENOENT', message: 'state file /nonexistent/state.json does not exist', exitCode: 2 },
+    error: { code: 'ENOFILE', message: 'state file /nonexistent/state.json does not exist', exitCode: 2 },
   });
   assert.equal(r.stderr, '');
 });

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import { OperationError, UnavailableError, UsageError } from '@ha/lib';
+import { OperationError, UnavailableError, UsageError, errnoCode } from '@ha/lib';
 import {
   IFF_UP, IFLA_INFO_DATA, IFLA_LINKINFO, Link, NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NetlinkError, type Request, NetlinkSession, RTM_DELLINK,
   RTM_NEWLINK, decodeLink, encodeIfInfo, encodeNested, linkAttrs, linkInfoAttrs, listLinks,
@@ -102,7 +102,7 @@ export async function getBond(name: string): Promise<Bond> {
   const links = await listLinks();
   const l = links.find((x) => x.name === name);
   if (!l) throw new OperationError(`bond ${name} does not exist`, 'ENODEV');
-  if (l.kind !== 'bond') throw new UsageError(`interface ${name} is not a bond (it is ${l.kind ? `a ${l.kind} link` : 'a hardware interface'})`, 'ENOTBOND');
+  if (l.kind !== 'bond') throw new UsageError(`interface ${name} is not a bond (it is ${l.kind ? `a ${l.kind} link` : 'a hardware interface'})`);
   return toBond(l, links);
 }
 
@@ -192,7 +192,7 @@ export async function enslave(bond: Pick<Bond, 'name' | 'index'>, port: { name: 
     await rtnl().request(bondRequests.master(bond, port, bond.index));
   } catch (error) {
     if (error instanceof NetlinkError) {
-      throw new OperationError(`cannot add port ${port.name} to bond ${bond.name}: ${error.message.replace(/^port \S+ of bond \S+: /, '')}`, error.errnoName, error);
+      throw new OperationError(`cannot add port ${port.name} to bond ${bond.name}: ${error.message.replace(/^port \S+ of bond \S+: /, '')}`, errnoCode(error.errnoName), error);
     }
     throw error;
   }
@@ -219,13 +219,13 @@ export function checkNewPorts(bondName: string, names: string[], links: Map<stri
     seen.add(n);
     if (n === bondName) throw new UsageError(`port ${n}: a bond cannot be its own port`);
     const l = links.get(n);
-    if (!l) throw new UsageError(`port ${n} does not exist (see "ip link show" for the interfaces there are)`, 'ENODEV');
+    if (!l) throw new UsageError(`port ${n} does not exist (see "ip link show" for the interfaces there are)`);
     if (n === 'lo' || l.type === 772) throw new UsageError(`port ${n}: the loopback interface cannot be a bond port`);
     if (l.kind === 'bond' && bondIndex === undefined) throw new UsageError(`port ${n} is itself a bond; ha does not nest bonds`);
     if (l.master) {
       const m = [...links.values()].find((x) => x.index === l.master);
-      if (bondIndex !== undefined && l.master === bondIndex) throw new UsageError(`port ${n} is already a port of bond ${bondName}`, 'EEXIST');
-      throw new UsageError(`port ${n} is already enslaved to ${m?.kind ?? 'interface'} ${m?.name ?? `#${l.master}`}: remove it there first (ha bond remove-port ${m?.name ?? ''} ${n})`, 'EBUSY');
+      if (bondIndex !== undefined && l.master === bondIndex) throw new UsageError(`port ${n} is already a port of bond ${bondName}`);
+      throw new UsageError(`port ${n} is already enslaved to ${m?.kind ?? 'interface'} ${m?.name ?? `#${l.master}`}: remove it there first (ha bond remove-port ${m?.name ?? ''} ${n})`);
     }
     out.push(l);
   }

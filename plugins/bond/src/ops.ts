@@ -144,10 +144,10 @@ export function refuseRestricted(bond: Bond, plan: ChangePlan): void {
   const r = restrictions(plan.keys);
   if (plan.needNoPorts) {
     const what = plan.modeChange ? `changing the mode (${bond.mode} -> another)` : `changing ${describeRestricted(r.noports)}`;
-    throw new UsageError(`bond ${bond.name}: ${what} needs a bond without ports and down; give --force to have ha take it down, release ${bond.ports.map((p) => p.name).join(', ')}, change it, and put everything back`, 'ENOTEMPTY');
+    throw new UsageError(`bond ${bond.name}: ${what} needs a bond without ports and down; give --force to have ha take it down, release ${bond.ports.map((p) => p.name).join(', ')}, change it, and put everything back`);
   }
   if (plan.needDown) {
-    throw new UsageError(`bond ${bond.name}: changing ${plan.modeChange ? 'the mode' : describeRestricted(r.down)} needs the bond down; run "ip link set ${bond.name} down" first, or give --force to have ha take it down and up again`, 'EBUSY');
+    throw new UsageError(`bond ${bond.name}: changing ${plan.modeChange ? 'the mode' : describeRestricted(r.down)} needs the bond down; run "ip link set ${bond.name} down" first, or give --force to have ha take it down and up again`);
   }
 }
 

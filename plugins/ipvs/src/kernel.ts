@@ -6,7 +6,7 @@
  */
 import {
   ErrorContext, GenlFamily, NETLINK_GENERIC, NetlinkError, NetlinkMessage, NetlinkSession, Request, formatIp, genlRequest,
-  ipv4Text, parseGenl, resolveFamily,
+  ipv4Text, parseGenl, resolveFamily, withFamily,
 } from '@ha/lib/netlink';
 import {
   CMD, IPVS_GENL_NAME, cmdAttrs, cmdDestNoStats, daemonToAttrs, decodeDaemon, decodeServer, decodeService, decodeServiceReply, infoAttrs, serverAttrs,
@@ -121,8 +121,9 @@ export const build = {
 
 // ---- operations ----
 
+/** Send one request to IPVS; if the module was reloaded meanwhile (a new family id), once more with the new id. */
 async function send(req: (f: GenlFamily) => Request): Promise<void> {
-  await session().request(req(await family()));
+  await withFamily(IPVS_GENL_NAME, HINT, (f) => session().request(req(f)));
 }
 
 export const addService = (s: Service): Promise<void> => send((f) => build.addService(f, s));

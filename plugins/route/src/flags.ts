@@ -3,7 +3,7 @@
  * against this machine (interfaces, gateway reachability), and errors for routes that already exist.
  */
 import * as Flags from '@oclif/core/flags';
-import { OperationError, UsageError } from '@ha/lib';
+import { OperationError, UsageError, type FailureCode } from '@ha/lib';
 import { NetlinkError, formatIp, readSysctl } from '@ha/lib/netlink';
 import { Links, checkGateway, defaultScope, findRoute, listRoutes } from './kernel.js';
 import {
@@ -129,7 +129,7 @@ export async function checkPaths(r: Route, l: Links): Promise<void> {
     try {
       await checkGateway(leg.via, leg.dev, l);
     } catch (error) {
-      if (error instanceof OperationError) throw new OperationError(`${routeLabel(r)}: ${error.message}`, error.code);
+      if (error instanceof OperationError) throw new OperationError(`${routeLabel(r)}: ${error.message}`, error.code as FailureCode);
       throw error;
     }
   }

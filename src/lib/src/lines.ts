@@ -62,7 +62,7 @@ export function openRegular(path: string, what: string, limits: InputLimits): { 
   try {
     fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
   } catch (error) {
-    throw new UsageError(openErrorText(what, error), (error as NodeJS.ErrnoException).code ?? 'EINPUT');
+    throw new UsageError(openErrorText(what, error), (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'ENOFILE' : 'EINPUT');
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {

@@ -19,7 +19,7 @@
 import { closeSync, constants as fsc, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCK_EX, LOCK_NB, LOCK_UN, native } from '@ha/native';
-import { HaError } from './errors.js';
+import { HaError, errnoCode } from './errors.js';
 
 const EWOULDBLOCK = 11;
 
@@ -177,7 +177,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root)'
         : code === 'EROFS' ? 'read-only file system' : code === 'ELOOP' ? 'it is a symbolic link' : (error as Error).message;
-      throw new HaError(`cannot lock ${options.what} (${path}): ${why}`, { code: code ?? 'ELOCK' });
+      throw new HaError(`cannot lock ${options.what} (${path}): ${why}`, { code: code === undefined ? 'ELOCK' : errnoCode(code) });
     }
     if (lock) return lock;
     const holder = lockHolder(path);
@@ -218,7 +218,7 @@ export async function lockKernel(section: string, options: Omit<LockOptions, 'wh
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (changing the kernel needs root)' : (error as Error).message;
-    throw new HaError(`cannot create ${dir} for the kernel locks: ${why}`, { code: code ?? 'ELOCK' });
+    throw new HaError(`cannot create ${dir} for the kernel locks: ${why}`, { code: code === undefined ? 'ELOCK' : errnoCode(code) });
   }
   return acquireLock(join(dir, `${section}.${netnsId()}.lock`), { what: options.what ?? `the kernel's ${section}`, ...options });
 }

@@ -8,7 +8,7 @@
  * (NetlinkSession.bulk, with the step's own bulk options), which is what makes a restore of
  * thousands of objects fast; the signal is checked between datagrams.
  */
-import { HaError } from './errors.js';
+import { HaError, type ErrorCode } from './errors.js';
 import type { BulkOptions, NetlinkSession, Outcome, Request } from './netlink/session.js';
 import { signalExitCode, signalGuard } from './signals.js';
 
@@ -229,7 +229,7 @@ export class RunError extends HaError {
     const f = result.failure;
     let message: string;
     let exitCode = 1;
-    let code = 'EFAILED';
+    let code: ErrorCode = 'EFAILED';
     if (i) {
       exitCode = signalExitCode(i.signal);
       code = 'EINTR';

@@ -2,7 +2,7 @@
  * Kernel errno values translated into words and into errors that name the object concerned.
  */
 import { constants } from 'node:os';
-import { HaError, EXIT_FAILED } from '../errors.js';
+import { HaError, EXIT_FAILED, errnoCode } from '../errors.js';
 
 const names = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
@@ -71,7 +71,7 @@ export class NetlinkError extends HaError {
     let message = specific ?? (ctx.object ? `${ctx.object}: ${reason}` : `kernel refused the request: ${reason}`);
     if (name === 'EEXIST' && !specific && ctx.object) message = `${ctx.object} already exists`;
     if ((name === 'ENOENT' || name === 'ESRCH') && !specific && ctx.object) message = `${ctx.object} does not exist`;
-    super(message, { exitCode: EXIT_FAILED, code: name });
+    super(message, { exitCode: EXIT_FAILED, code: errnoCode(name) });
     this.errno = errno;
     this.errnoName = name;
     this.object = ctx.object;

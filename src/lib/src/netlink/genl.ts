@@ -1,12 +1,14 @@
 /**
- * Generic netlink: the genlmsghdr, family resolution through the controller (resolved once per
- * process and cached), and a small helper to send commands with typed attributes.
+ * Generic netlink: the genlmsghdr, family resolution through the controller (kept per netlink
+ * handle, and looked up again when the kernel no longer knows the id), and a small helper to send
+ * commands with typed attributes.
  */
 import { UnavailableError } from '../errors.js';
 import { attrCodec, parseAttrs } from './attr.js';
 import { NetlinkError } from './errno.js';
 import { NETLINK_GENERIC, NetlinkMessage } from './message.js';
-import { NetlinkSession, Request } from './session.js';
+import { NetlinkHandle, defaultHandle } from './handle.js';
+import { Request } from './session.js';
 
 export const GENL_HDRLEN = 4;
 export const GENL_ID_CTRL = 16;
@@ -61,24 +63,40 @@ export function parseGenl(msg: NetlinkMessage, hdrSize = 0): GenlMessage {
   };
 }
 
-const families = new Map<string, Promise<GenlFamily>>();
-
 /**
- * Resolve a generic netlink family by name, once per process. A family the kernel does not have
+ * Resolve a generic netlink family by name, once per handle. A family the kernel does not have
  * gives an UnavailableError carrying `hint` (for example how to load the module).
  */
-export function resolveFamily(name: string, hint?: string): Promise<GenlFamily> {
-  let p = families.get(name);
+export function resolveFamily(name: string, hint?: string, handle: NetlinkHandle = defaultHandle()): Promise<GenlFamily> {
+  let p = handle.families.get(name) as Promise<GenlFamily> | undefined;
   if (!p) {
-    p = lookupFamily(name, hint);
-    families.set(name, p);
-    p.catch(() => families.delete(name));
+    p = lookupFamily(name, hint, handle);
+    handle.families.set(name, p);
+    p.catch(() => handle.families.delete(name));
   }
   return p;
 }
 
-async function lookupFamily(name: string, hint?: string): Promise<GenlFamily> {
-  const session = NetlinkSession.get(NETLINK_GENERIC);
+/**
+ * Run `fn` with the family; when the kernel answers ENOENT (which it also gives for an id it no
+ * longer has: the module was reloaded and got a new one), look the family up again, and run `fn`
+ * once more if the id changed. A genuine ENOENT (no such object) is thrown as it is.
+ */
+export async function withFamily<T>(name: string, hint: string | undefined, fn: (f: GenlFamily) => Promise<T>, handle: NetlinkHandle = defaultHandle()): Promise<T> {
+  const f = await resolveFamily(name, hint, handle);
+  try {
+    return await fn(f);
+  } catch (error) {
+    if (!(error instanceof NetlinkError) || error.errnoName !== 'ENOENT') throw error;
+    handle.families.delete(name);
+    const again = await resolveFamily(name, hint, handle);
+    if (again.id === f.id) throw error;
+    return fn(again);
+  }
+}
+
+async function lookupFamily(name: string, hint: string | undefined, handle: NetlinkHandle): Promise<GenlFamily> {
+  const session = handle.session(NETLINK_GENERIC);
   let replies: NetlinkMessage[];
   try {
     replies = await session.request({

@@ -3,6 +3,7 @@ export * from './message.js';
 export * from './errno.js';
 export * from './session.js';
 export * from './socket.js';
+export * from './handle.js';
 export * from './genl.js';
 export * from './link.js';
 export * from './ip.js';

@@ -1,18 +1,34 @@
 /**
- * Netlink sessions: one long-lived socket per protocol per process, request/ACK matching by
- * sequence number, dumps, and bulk requests pipelined with a bounded in-flight window and several
- * messages per datagram.
+ * Netlink sessions: a long-lived socket of one protocol (one per protocol per NetlinkHandle,
+ * handle.ts), request/ACK matching by sequence number, dumps, and bulk requests pipelined with a
+ * bounded in-flight window and several messages per datagram.
  *
  * Built on NetlinkSocket (socket.ts, ha's own native addon). The framing, matching and error
  * translation are ours so that we control batching and error messages.
  */
-import { HaError } from '../errors.js';
+import { HaError, errnoCode } from '../errors.js';
 import { ErrorContext, NetlinkError, errnoName } from './errno.js';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
   NetlinkMessage, encodeMessage, errorCode, extAckMessage, parseMessages,
 } from './message.js';
-import { NetlinkSocket } from './socket.js';
+import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js';
+
+/** What a session sends through and hears from: a NetlinkSocket, or a fake one in tests (testing/fake-netlink.ts). */
+export interface Transport {
+  readonly receiveBuffer: number;
+  onDatagram: (datagram: Buffer) => void;
+  onError: (errno: number) => void;
+  /** 0, or -errno. */
+  send(datagram: Buffer | Buffer[]): number;
+  addMembership(group: number): void;
+  keepAlive(on: boolean): void;
+  close(): void;
+}
+
+export type TransportFactory = (protocol: number) => Transport;
+
+export const socketTransport = (options: NetlinkSocketOptions = {}): TransportFactory => (protocol) => new NetlinkSocket(protocol, options);
 
 const ENOBUFS = 105;
 
@@ -56,27 +72,19 @@ interface Pending {
   settle(outcome: Outcome): void;
 }
 
-const sessions = new Map<number, NetlinkSession>();
-
 export class NetlinkSession {
-  /** The process-wide session for a protocol (NETLINK_ROUTE, NETLINK_GENERIC, …). */
+  /** The default handle's session for a protocol (NETLINK_ROUTE, NETLINK_GENERIC, …). */
   static get(protocol: number): NetlinkSession {
-    let s = sessions.get(protocol);
-    if (!s) {
-      s = new NetlinkSession(protocol);
-      sessions.set(protocol, s);
-    }
-    return s;
+    return defaultSession(protocol);
   }
 
-  /** Close every session of this process. */
+  /** Close the default handle's sessions (a command does when it ends). */
   static closeAll(): void {
-    for (const s of sessions.values()) s.close();
-    sessions.clear();
+    closeDefault();
   }
 
   readonly protocol: number;
-  private socket?: NetlinkSocket;
+  private socket?: Transport;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<Subscriber>();
@@ -85,13 +93,14 @@ export class NetlinkSession {
   /** Datagrams sent, for tests and benchmarks that count system calls. */
   datagramsSent = 0;
 
-  private constructor(protocol: number) {
+  /** Use NetlinkHandle.session(); `transport` makes the socket (ha's own, or a test's fake). */
+  constructor(protocol: number, private readonly transport: TransportFactory = socketTransport(), private readonly onClose?: () => void) {
     this.protocol = protocol;
   }
 
-  private open(): NetlinkSocket {
+  private open(): Transport {
     if (this.socket) return this.socket;
-    const sock = new NetlinkSocket(this.protocol);
+    const sock = this.transport(this.protocol);
     sock.onDatagram = (buf) => this.receive(buf);
     sock.onError = (errno) => this.socketError(errno);
     this.socket = sock;
@@ -112,7 +121,7 @@ export class NetlinkSession {
   private socketError(errno: number): void {
     const error = errno === ENOBUFS
       ? new HaError('netlink replies were lost (the receive queue overran); nothing more was sent', { code: 'ENOBUFS' })
-      : new HaError(`netlink socket error: ${errnoName(errno)}`, { code: errnoName(errno) });
+      : new HaError(`netlink socket error: ${errnoName(errno)}`, { code: errnoCode(errnoName(errno)) });
     this.failAll(error);
     for (const l of this.listeners) l.onError?.(error);
   }
@@ -185,7 +194,7 @@ export class NetlinkSession {
     // the kernel handles a datagram inside sendmsg: its replies are queued when this returns
     const rc = this.socket!.send(datagram);
     if (rc === 0) return;
-    const error = new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoName(-rc) });
+    const error = new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
     // settled later, not from inside the caller's send loop
     queueMicrotask(() => {
       for (const seq of seqsOf()) this.finish(seq, { ok: false, error });
@@ -221,7 +230,7 @@ export class NetlinkSession {
    */
   async dumpMany(requests: Request[], parallel = 8): Promise<NetlinkMessage[][]> {
     const width = Math.max(1, Math.min(parallel, requests.length));
-    while (this.helpers.length < width - 1) this.helpers.push(new NetlinkSession(this.protocol));
+    while (this.helpers.length < width - 1) this.helpers.push(new NetlinkSession(this.protocol, this.transport));
     const workers = [this, ...this.helpers.slice(0, width - 1)];
     const results: NetlinkMessage[][] = new Array(requests.length);
     let next = 0;
@@ -317,7 +326,7 @@ export class NetlinkSession {
     this.failAll(new HaError('netlink session closed'));
     this.socket?.close();
     this.socket = undefined;
-    if (sessions.get(this.protocol) === this) sessions.delete(this.protocol);
+    this.onClose?.();
   }
 }
 
@@ -330,4 +339,14 @@ class DumpInterrupted extends HaError {
   constructor() {
     super('the kernel table changed during the dump; try again');
   }
+}
+
+// the default handle's sessions, set by handle.ts (which imports this module)
+let defaultSession: (protocol: number) => NetlinkSession = () => {
+  throw new Error('netlink: no default handle');
+};
+let closeDefault: () => void = () => undefined;
+export function setDefaultSessions(get: (protocol: number) => NetlinkSession, close: () => void): void {
+  defaultSession = get;
+  closeDefault = close;
 }

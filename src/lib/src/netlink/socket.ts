@@ -13,7 +13,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { native, type WatchHandle } from '@ha/native';
-import { HaError, UnavailableError } from '../errors.js';
+import { HaError, UnavailableError, errnoCode } from '../errors.js';
 import { errnoName } from './errno.js';
 
 const AF_NETLINK = 16;
@@ -57,7 +57,7 @@ export function inNetns<T>(path: string, fn: () => T): T {
   }
   try {
     const rc = setns(target);
-    if (rc < 0) throw new HaError(`cannot enter network namespace ${path}: ${errnoName(-rc)}`, { code: errnoName(-rc) });
+    if (rc < 0) throw new HaError(`cannot enter network namespace ${path}: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
     try {
       return fn();
     } finally {
@@ -125,7 +125,7 @@ export class NetlinkSocket {
 
   addMembership(group: number): void {
     const rc = native().setsockopt(this.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
-    if (rc < 0) throw new HaError(`cannot join netlink group ${group}: ${errnoName(-rc)}`, { code: errnoName(-rc) });
+    if (rc < 0) throw new HaError(`cannot join netlink group ${group}: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
   }
 
   /** Whether this socket keeps the process alive (while replies or notifications are awaited). */

@@ -7,7 +7,7 @@
  * The net.* keys belong to the network namespace of the calling process.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { OperationError, UsageError } from '../errors.js';
+import { OperationError, UsageError, errnoCode } from '../errors.js';
 
 export const SYSCTL_ROOT = '/proc/sys';
 
@@ -38,7 +38,7 @@ function failure(name: string, error: unknown, writing?: string): OperationError
       : code === 'EINVAL' ? 'the kernel refused the value'
         : (error as Error).message;
   const what = writing === undefined ? `cannot read sysctl ${name}` : `cannot set sysctl ${name} = ${writing}`;
-  return new OperationError(`${what}: ${why}`, code, error);
+  return new OperationError(`${what}: ${why}`, errnoCode(code), error);
 }
 
 /** The value of a sysctl, without the trailing newline (several values stay tab separated). */

@@ -9,12 +9,18 @@
  * same hook.
  */
 import type { Config } from '@oclif/core';
+import type { Hooks } from '@oclif/core/interfaces';
 import { HaError, UnavailableError, UsageError } from '../errors.js';
 import type { Change, Step } from '../steps.js';
 import { JsonSchema } from './schema.js';
 import { STATE_VERSION, StateDocument, StateFileError, checkState, coreSchema } from './file.js';
 
 export const SECTIONS_HOOK = 'ha:sections';
+
+/** ha's own oclif hooks, declared once: their names, what they are given and what they return. */
+export interface HaHooks extends Hooks {
+  'ha:sections': { options: Record<string, never>; return: SectionProvider | SectionProvider[] | undefined };
+}
 
 /** Suggested orders so that sections restore in dependency order. */
 export const SECTION_ORDER = { bonds: 10, routes: 20, ipvs: 30, checks: 40, vrrp: 50 } as const;
@@ -47,12 +53,12 @@ export interface LoadedProvider extends SectionProvider {
 
 /** Collect the providers of every installed plugin, in restore order. */
 export async function loadProviders(config: Config): Promise<LoadedProvider[]> {
-  const result = await config.runHook(SECTIONS_HOOK as never, {} as never);
+  const result = await config.runHook<typeof SECTIONS_HOOK, HaHooks>(SECTIONS_HOOK, {});
   const providers: LoadedProvider[] = [];
   for (const failure of result.failures) {
     throw new HaError(`plugin ${failure.plugin.name} failed to register its state sections: ${failure.error.message}`);
   }
-  for (const success of result.successes as Array<{ plugin: { name: string }; result: unknown }>) {
+  for (const success of result.successes) {
     const list = Array.isArray(success.result) ? success.result : [success.result];
     for (const p of list as SectionProvider[]) {
       if (!p || typeof p.name !== 'string') continue;

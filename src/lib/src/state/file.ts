@@ -13,7 +13,7 @@
 import { constants as fsc, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { HaError, UsageError } from '../errors.js';
+import { HaError, UsageError, errnoCode } from '../errors.js';
 import { STATE_LIMITS, openErrorText, readRegularFile } from '../lines.js';
 import { LockOptions, acquireLock } from '../lock.js';
 import { JsonSchema, SchemaProblem, validate } from './schema.js';
@@ -136,7 +136,7 @@ export async function readState(file: string, options: { missingOk?: boolean } =
   try {
     text = readRegularFile(file, `state file ${file}`, STATE_LIMITS);
   } catch (error) {
-    if (error instanceof UsageError && error.code === 'ENOENT' && options.missingOk) return { version: STATE_VERSION };
+    if (error instanceof UsageError && error.code === 'ENOFILE' && options.missingOk) return { version: STATE_VERSION };
     throw error;
   }
   return parseState(file, text);
@@ -170,7 +170,7 @@ export function writeTarget(file: string): string {
       if (!st.isFile()) throw new UsageError(`state file ${file} is not a regular file; nothing was written`, 'EINPUT');
       break;
     }
-    if (hops >= 40) throw new UsageError(`state file ${file}: too many levels of symbolic links (a symlink loop)`, 'ELOOP');
+    if (hops >= 40) throw new UsageError(`state file ${file}: too many levels of symbolic links (a symlink loop)`, 'EINPUT');
     path = resolve(dirname(path), readlinkSync(path));
   }
   // the folder as the kernel names it, so that every way of naming the file takes the same lock
@@ -203,7 +203,7 @@ async function ensureDir(file: string): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root, or choose another file with --state FILE)'
       : code === 'EROFS' ? 'read-only file system' : (error as Error).message;
-    throw new HaError(`cannot create the folder of state file ${file}: ${why}`, { code: code ?? 'EFAILED' });
+    throw new HaError(`cannot create the folder of state file ${file}: ${why}`, { code: errnoCode(code) });
   }
 }
 
@@ -226,7 +226,7 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
     fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new HaError(`cannot write state file ${file}: ${code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, { code: code ?? 'EFAILED' });
+    throw new HaError(`cannot write state file ${file}: ${code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, { code: errnoCode(code) });
   }
   try {
     await fh.writeFile(text, 'utf8');
@@ -235,14 +235,14 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
     await fh.close();
     await rm(tmp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    throw new HaError(`cannot write state file ${file}: ${code === 'ENOSPC' ? 'no space left on the device' : code === 'EDQUOT' ? 'disk quota exceeded' : (error as Error).message}; the old file is unchanged`, { code: code ?? 'EFAILED' });
+    throw new HaError(`cannot write state file ${file}: ${code === 'ENOSPC' ? 'no space left on the device' : code === 'EDQUOT' ? 'disk quota exceeded' : (error as Error).message}; the old file is unchanged`, { code: errnoCode(code) });
   }
   await fh.close();
   try {
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw new HaError(`cannot replace state file ${file}: ${(error as Error).message}; the old file is unchanged`, { code: (error as NodeJS.ErrnoException).code ?? 'EFAILED' });
+    throw new HaError(`cannot replace state file ${file}: ${(error as Error).message}; the old file is unchanged`, { code: errnoCode((error as NodeJS.ErrnoException).code) });
   }
   const dh = await open(dir, fsc.O_RDONLY);
   try {

@@ -6,3 +6,4 @@ export * from './cli.js';
 export * from './netns.js';
 export * from './uml.js';
 export * from './golden.js';
+export * from './fake-netlink.js';
