@@ -281,3 +281,24 @@ test('a restore of many changes is summed up per section for people; --json and 
   assert.equal(r.stdout, 'demo: 150 added, 0 changed, 0 deleted\nApplied 150 change(s) (--json lists each one).\n');
   assert.equal(r.stderr, '', 'no progress counter when standard error is not a terminal');
 });
+
+test('a configuration section: save keeps it as the file has it, restore hands it to its runner', () => {
+  setKernel({ a: 1 });
+  const file = join(dir.path, 'config.json');
+  writeFileSync(file, JSON.stringify({ version: 1, 'demo-config': { settings: { mode: 'fast' } } }));
+  const saved = ha(['save', '--state', file, '--json'], { env });
+  assert.equal(saved.code, 0, saved.stderr);
+  assert.deepEqual(json(saved.stdout).sections.find((s: { name: string }) => s.name === 'demo-config'), { name: 'demo-config', plugin: 'ha-plugin-demo', status: 'kept', reason: 'configuration, kept as the file has it' });
+  const doc = json(readFileSync(file, 'utf8'));
+  assert.deepEqual(doc['demo-config'], { settings: { mode: 'fast' } });
+  assert.deepEqual(doc.demo, { items: { a: 1 } }, 'kernel sections are captured beside it');
+  const r = ha(['restore', file, '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(json(r.stdout).sections.find((s: { section: string }) => s.section === 'demo-config').changes, [{ op: 'add', object: 'demo configuration', detail: 'handed to the runner' }]);
+  assert.deepEqual((JSON.parse(readFileSync(kernel, 'utf8')) as { config: unknown }).config, { mode: 'fast' });
+  const bad = join(dir.path, 'config-bad.json');
+  writeFileSync(bad, JSON.stringify({ version: 1, 'demo-config': { settings: { mode: 3 } } }));
+  const refused = ha(['restore', bad], { env });
+  assert.equal(refused.code, 2);
+  assert.match(oneLine(refused.stderr), /\$\["demo-config"\]\.settings\.mode: expected string, got integer 3/);
+});

@@ -8,7 +8,7 @@
  */
 import type { Step } from '@ha/lib';
 import { readSysctl, writeSysctl } from '@ha/lib/netlink';
-import { explainExists } from './flags.js';
+import { explainExists } from './paths.js';
 import { Links, checkGateway, findRoute, listNexthops, listRoutes, nexthopLabel, sendNexthop, sendRoute } from './kernel.js';
 import { HA_PROTOCOL, Leg, Nexthop, Route, routeLabel } from './model.js';
 

@@ -6,3 +6,4 @@ export * from './lock.js';
 export * from './signals.js';
 export * from './steps.js';
 export * from './kmod.js';
+export * from './log.js';

@@ -122,3 +122,21 @@ test('the progress counter: drawn on a terminal at most ten times a second, eras
   off.done();
   assert.equal(written.length, before, 'disabled (--json): nothing drawn');
 });
+
+test('the logger: one line per event, text (key=value) or JSON lines, levels and parts', async () => {
+  const { Logger } = await import('../src/log.js');
+  const lines: string[] = [];
+  const now = (): Date => new Date('2026-12-02T00:00:00.000Z');
+  const text = new Logger({ write: (l) => lines.push(l), now });
+  text.child('vrrp').info('became master', { instance: 'vi1', priority: 150, reason: 'master down timer expired' });
+  text.debug('not shown at info');
+  text.warn('odd', { error: new Error('boom'), n: 12n });
+  assert.deepEqual(lines, [
+    '2026-12-02T00:00:00.000Z info vrrp: became master instance=vi1 priority=150 reason="master down timer expired"\n',
+    '2026-12-02T00:00:00.000Z warn: odd error="boom" n=12\n',
+  ]);
+  lines.length = 0;
+  const json = new Logger({ write: (l) => lines.push(l), now, format: 'json', level: 'debug' }).child('agent');
+  json.debug('reload', { changed: 2 });
+  assert.deepEqual(JSON.parse(lines[0]!), { time: '2026-12-02T00:00:00.000Z', level: 'debug', component: 'agent', msg: 'reload', changed: 2 });
+});

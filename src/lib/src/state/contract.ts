@@ -30,6 +30,13 @@ export type { Change, Step } from '../steps.js';
 export interface SectionProvider<T = unknown> {
   /** Key of the section in the state file (`ipvs`, `routes`…). */
   name: string;
+  /**
+   * 'kernel' (the default): the section is kernel state, captured from the kernel and restored
+   * into it. 'config': the section is configuration (vrrp instances, health checks) that the
+   * kernel does not hold: save keeps what the file has (`capture` is not called), and `plan`
+   * validates it and returns the steps that hand it to whatever runs it (the agent).
+   */
+  kind?: 'kernel' | 'config';
   /** Restore order; lower first. */
   order: number;
   /** JSON Schema of the section's value. */
@@ -117,6 +124,11 @@ export async function captureAll(providers: LoadedProvider[], previous: StateDoc
   const doc: StateDocument = { ...previous, version: STATE_VERSION };
   const sections: SectionReport[] = [];
   for (const p of providers) {
+    if (p.kind === 'config') {
+      // configuration is what the file says: save keeps it as it is
+      if (previous[p.name] !== undefined) sections.push({ name: p.name, plugin: p.plugin, status: 'kept', reason: 'configuration, kept as the file has it' });
+      continue;
+    }
     try {
       await p.available();
       doc[p.name] = await p.capture();

@@ -2,7 +2,8 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, UsageError } from '@ha/lib';
 import { formatIp } from '@ha/lib/netlink';
-import { checkPaths, familyFlags, markInUse, routeFamily, sameDestination, tableFlag } from '../../flags.js';
+import { familyFlags, routeFamily, tableFlag } from '../../flags.js';
+import { checkPaths, markInUse, sameDestination } from '../../paths.js';
 import { links } from '../../kernel.js';
 import { planFailover } from '../../ops.js';
 import {

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import { HaCommand } from '@ha/lib';
-import { exclusive, familyFlags, familyFromFlags, markInUse } from '../../flags.js';
+import { exclusive, familyFlags, familyFromFlags } from '../../flags.js';
+import { markInUse } from '../../paths.js';
 import { links, listNexthops, listRoutes } from '../../kernel.js';
 import { MAIN_TABLE, Nexthop, Route, isManaged, parseTable } from '../../model.js';
 import { renderNexthops, renderRoutes } from '../../render.js';

@@ -2,7 +2,8 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, UsageError } from '@ha/lib';
 import { formatIp } from '@ha/lib/netlink';
-import { checkPaths, familyFlags, metricFlag, readBack, routeFamily, tableFlag } from '../../flags.js';
+import { familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
+import { checkPaths, readBack } from '../../paths.js';
 import { findRoute, links, listNexthops } from '../../kernel.js';
 import { planGroupRoute, planInlineRoute } from '../../ops.js';
 import {

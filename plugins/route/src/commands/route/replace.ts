@@ -1,6 +1,7 @@
 import * as Args from '@oclif/core/args';
 import { HaCommand } from '@ha/lib';
-import { checkPaths, readBack, routeFlags, routeFromFlags } from '../../flags.js';
+import { routeFlags, routeFromFlags } from '../../flags.js';
+import { checkPaths, readBack } from '../../paths.js';
 import { findRoute, links } from '../../kernel.js';
 import { replaceRouteStep } from '../../ops.js';
 import { Route } from '../../model.js';

@@ -5,9 +5,9 @@
 import { UnavailableError } from '@ha/lib';
 import type { SectionProvider } from '@ha/lib/state';
 import { SECTION_ORDER } from '@ha/lib/state';
-import { MODULE_HINT, bondingAvailable, listBonds } from './kernel.js';
-import { planBonds } from './plan.js';
-import { BondsSection, bondsSectionSchema, checkSection, toSection } from './section.js';
+import { MODULE_HINT, bondingAvailable, listBonds } from '../kernel.js';
+import { planBonds } from '../plan.js';
+import { BondsSection, bondsSectionSchema, checkSection, toSection } from '../section.js';
 
 export const bondsProvider: SectionProvider<BondsSection> = {
   name: 'bonds',

@@ -5,10 +5,10 @@
  */
 import type { SectionProvider } from '@ha/lib/state';
 import { SECTION_ORDER } from '@ha/lib/state';
-import { links, listNexthops, listRoutes, readMultipathSysctls } from './kernel.js';
-import { isManaged } from './model.js';
-import { planRoutes } from './plan.js';
-import { RoutesSection, checkSection, normalizeSection, routesSectionSchema, toLine, toNexthopEntry } from './section.js';
+import { links, listNexthops, listRoutes, readMultipathSysctls } from '../kernel.js';
+import { isManaged } from '../model.js';
+import { planRoutes } from '../plan.js';
+import { RoutesSection, checkSection, normalizeSection, routesSectionSchema, toLine, toNexthopEntry } from '../section.js';
 
 export const routesProvider: SectionProvider<RoutesSection> = {
   name: 'routes',

@@ -4,10 +4,10 @@
  */
 import type { SectionProvider } from '@ha/lib/state';
 import { SECTION_ORDER } from '@ha/lib/state';
-import { checkModules, family, getTimeouts, listDaemons, listServices } from './kernel.js';
-import { IpvsSection, mappedWarnings } from './model.js';
-import { planDaemons, planServices, planTimeouts } from './plan.js';
-import { checkSection, ipvsSectionSchema, normalizeSection, toSection } from './section.js';
+import { checkModules, family, getTimeouts, listDaemons, listServices } from '../kernel.js';
+import { IpvsSection, mappedWarnings } from '../model.js';
+import { planDaemons, planServices, planTimeouts } from '../plan.js';
+import { checkSection, ipvsSectionSchema, normalizeSection, toSection } from '../section.js';
 
 export const ipvsProvider: SectionProvider<IpvsSection> = {
   name: 'ipvs',
