@@ -4,15 +4,15 @@
  * differences become events (active port changed, a port's MII status or carrier changed, a port
  * was added or removed, the bond went up or down).
  */
-import { Link, NETLINK_ROUTE, NetlinkMessage, NetlinkSession, RTM_DELLINK, RTM_NEWLINK, decodeLink } from '@ha/lib/netlink';
+import { Link, NETLINK_ROUTE, NetlinkMessage, NetlinkSession, RTM_DELLINK, RTM_NEWLINK, decodeLink, listLinks } from '@ha/lib/netlink';
 import { decodeBondData, decodePortData } from './codec.js';
-import { Bond } from './kernel.js';
+import { Bond, getBond } from './kernel.js';
 
 export const RTNLGRP_LINK = 1;
 
 export type WatchEventType =
   | 'watching' | 'active' | 'port-mii' | 'port-carrier' | 'port-state' | 'port-added' | 'port-removed' | 'bond-up' | 'bond-down'
-  | 'bond-carrier' | 'bond-deleted';
+  | 'bond-carrier' | 'bond-deleted' | 'resynced';
 
 export interface WatchEvent {
   time: string;
@@ -94,8 +94,31 @@ export function eventsFor(snap: Snapshot, type: number, link: Link, now: Date = 
   return out;
 }
 
-/** Join RTNLGRP_LINK; `fn` gets every link notification (decoded). Returns the unsubscribe function. */
-export function subscribeLinks(fn: (type: number, link: Link) => void): () => void {
+/**
+ * After notifications were lost (ENOBUFS), the events that the links as they are now mean against
+ * the snapshot: every link read again counts as a notification, a known port that is gone as its
+ * deletion, and a bond that is gone as the bond's. The first event says that state was read again.
+ */
+export function resyncEvents(snap: Snapshot, links: Link[], now: Date = new Date()): WatchEvent[] {
+  const out: WatchEvent[] = [{ time: now.toISOString(), bond: snap.name, event: 'resynced', text: 'link notifications were lost (receive queue overran): state read again' }];
+  const byIndex = new Map(links.map((l) => [l.index, l]));
+  const bond = byIndex.get(snap.index);
+  if (!bond) return [...out, ...eventsFor(snap, RTM_DELLINK, { index: snap.index, name: snap.name } as Link, now)];
+  for (const [index, port] of [...snap.ports]) {
+    if (!byIndex.has(index)) out.push(...eventsFor(snap, RTM_DELLINK, { index, name: port.name } as Link, now));
+  }
+  for (const l of links) if (l.index !== snap.index) out.push(...eventsFor(snap, RTM_NEWLINK, l, now));
+  // the bond last, so that its active port is named after the ports were read
+  out.push(...eventsFor(snap, RTM_NEWLINK, bond, now));
+  return out;
+}
+
+/**
+ * Join RTNLGRP_LINK; `fn` gets every link notification (decoded), `lost` hears that notifications
+ * were dropped (the socket's receive queue overran) and state must be read again. Returns the
+ * unsubscribe function.
+ */
+export function subscribeLinks(fn: (type: number, link: Link) => void, lost: (error: Error) => void = () => undefined): () => void {
   const session = NetlinkSession.get(NETLINK_ROUTE);
   return session.subscribe(RTNLGRP_LINK, (msg: NetlinkMessage) => {
     if (msg.type !== RTM_NEWLINK && msg.type !== RTM_DELLINK) return;
@@ -106,5 +129,68 @@ export function subscribeLinks(fn: (type: number, link: Link) => void): () => vo
       return;
     }
     fn(msg.type, link);
+  }, lost);
+}
+
+export interface BondWatcher {
+  /** Settles when watching ended: stop() was called or the bond was deleted; rejects when reading state failed. */
+  finished: Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Watch one bond: `onEvent` hears a "watching" event describing the bond as it is, then every
+ * change as it happens. Notifications are joined before the state is read, so nothing in between
+ * is missed; when the kernel drops notifications, the links are read again (resyncEvents) and the
+ * notifications that came while reading are dropped as older than what was read.
+ */
+export function watchBond(name: string, onEvent: (e: WatchEvent) => void): BondWatcher {
+  let snap: Snapshot | undefined;
+  let stopped = false;
+  let resyncing = false;
+  const queued: Array<[number, Link]> = [];
+  let settle!: (error?: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error === undefined ? resolve() : reject(error));
   });
+  const stop = (error?: unknown): void => {
+    if (stopped) return;
+    stopped = true;
+    unsubscribe();
+    settle(error);
+  };
+  const emit = (events: WatchEvent[]): void => {
+    for (const e of events) {
+      if (stopped) return;
+      onEvent(e);
+      if (e.event === 'bond-deleted') stop();
+    }
+  };
+  const handle = (type: number, link: Link): void => {
+    if (stopped) return;
+    if (!snap || resyncing) queued.push([type, link]);
+    else emit(eventsFor(snap, type, link));
+  };
+  const drain = (): void => {
+    for (const [t, l] of queued.splice(0)) handle(t, l);
+  };
+  const lost = (): void => {
+    if (stopped || !snap || resyncing) return;
+    resyncing = true;
+    const s = snap;
+    listLinks().then((links) => {
+      queued.length = 0;
+      resyncing = false;
+      emit(resyncEvents(s, links));
+    }, stop);
+  };
+  const unsubscribe = subscribeLinks(handle, lost);
+  getBond(name).then((bond) => {
+    if (stopped) return;
+    snap = snapshotOf(bond);
+    emit([{ time: new Date().toISOString(), bond: bond.name, event: 'watching', ...(bond.active ? { to: bond.active } : {}),
+      text: `watching ${bond.mode} bond, ${bond.up ? 'up' : 'down'}, active port ${bond.active ?? 'none'}, ports ${bond.ports.map((p) => `${p.name}(${p.miiStatus})`).join(' ') || 'none'}` }]);
+    drain();
+  }, stop);
+  return { finished, stop: () => stop() };
 }

@@ -4,7 +4,9 @@
  * with data messages, an ACK or an error; the fake frames the replies as the kernel does (sequence
  * numbers, NLM_F_MULTI and NLMSG_DONE for dumps, NLMSG_ERROR with the request's header) and
  * delivers them asynchronously. Generic netlink families registered with `family()` are answered
- * by the controller. Plan/apply logic and API calls can then be checked request by request.
+ * by the controller. Plan/apply logic and API calls can then be checked request by request;
+ * `notify()` broadcasts to sockets that joined a multicast group and `overrun()` makes their
+ * receive queue overflow (ENOBUFS), for subscribers' resync paths.
  */
 import { GENL_ID_CTRL, CTRL_CMD_GETFAMILY, ctrlAttrs, genlHeader } from '../netlink/genl.js';
 import { NetlinkHandle } from '../netlink/handle.js';
@@ -25,6 +27,8 @@ export interface FakeAnswer {
   error?: number;
   /** An extended ACK message for the error. */
   extAck?: string;
+  /** Answer nothing at all (a reply that never comes, for timeouts and overruns). */
+  silent?: boolean;
 }
 
 export type FakeResponder = (request: FakeRequest) => FakeAnswer | undefined;
@@ -57,6 +61,17 @@ export class FakeKernel {
     return this.requests.filter((r) => r.type !== GENL_ID_CTRL || r.protocol !== NETLINK_GENERIC).filter((r) => type === undefined || r.type === type);
   }
 
+  /** Broadcast a notification to the sockets of `protocol` that joined `group`. */
+  notify(protocol: number, group: number, msg: { type: number; data: Buffer }): void {
+    const datagram = encodeMessage({ type: msg.type, flags: 0, seq: 0, pid: 0 }, msg.data);
+    for (const t of this.transports) if (t.protocol === protocol && t.groups.has(group)) t.deliver(datagram);
+  }
+
+  /** The receive queue of every socket of `protocol` overflows: each hears ENOBUFS. */
+  overrun(protocol: number): void {
+    for (const t of this.transports) if (t.protocol === protocol) t.fail(105);
+  }
+
   /** Open sockets of this fake kernel (a test can check that all were closed). */
   get openSockets(): number {
     return this.transports.size;
@@ -77,6 +92,7 @@ export class FakeKernel {
     this.requests.push(req);
     const a = req.protocol === NETLINK_GENERIC && req.type === GENL_ID_CTRL ? this.controller(req) : this.respond(req) ?? {};
     const out: Buffer[] = [];
+    if (a.silent) return out;
     const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
     for (const r of a.replies ?? []) out.push(encodeMessage({ type: r.type, flags: dump ? NLM_F_MULTI : 0, seq: req.seq, pid: 0 }, r.data));
     if (a.error) {
@@ -117,11 +133,12 @@ class FakeTransport implements Transport {
   readonly receiveBuffer = 8 * 1024 * 1024;
   onDatagram: (datagram: Buffer) => void = () => undefined;
   onError: (errno: number) => void = () => undefined;
+  readonly groups = new Set<number>();
   private closed = false;
   private kept = false;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly kernel: FakeKernel, private readonly protocol: number) {
+  constructor(private readonly kernel: FakeKernel, readonly protocol: number) {
     kernel.attach(this);
   }
 
@@ -139,8 +156,22 @@ class FakeTransport implements Transport {
     return 0;
   }
 
-  addMembership(): void {
-    // notifications are not faked
+  addMembership(group: number): void {
+    this.groups.add(group);
+  }
+
+  /** @internal */
+  deliver(datagram: Buffer): void {
+    setImmediate(() => {
+      if (!this.closed) this.onDatagram(datagram);
+    });
+  }
+
+  /** @internal */
+  fail(errno: number): void {
+    setImmediate(() => {
+      if (!this.closed) this.onError(errno);
+    });
   }
 
   keepAlive(on: boolean): void {
