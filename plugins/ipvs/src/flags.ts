@@ -3,7 +3,7 @@
  * changing the command name. Values are turned into model objects by ipvsadm/options.ts.
  */
 import * as Flags from '@oclif/core/flags';
-import { UsageError } from '@ha/lib';
+import { UsageError, wholeNumberFlag } from '@ha/lib';
 import { LIMITS } from './limits.js';
 import { DEFAULT_PERSISTENCE_TIMEOUT, SCHEDULERS, SCHED_FLAGS, TUNNEL_TYPES } from './model.js';
 
@@ -44,11 +44,11 @@ export const serverFlags = {
   gatewaying: Flags.boolean({ char: 'g', summary: 'Direct routing (the default).', helpGroup: SERVER }),
   ipip: Flags.boolean({ char: 'i', summary: 'Tunnelling (IP-in-IP, or --tun-type).', helpGroup: SERVER }),
   masquerading: Flags.boolean({ char: 'm', summary: 'NAT (masquerading).', helpGroup: SERVER }),
-  weight: Flags.string({ char: 'w', summary: 'Weight, 0-65535 (default 1); 0 takes the server out of new scheduling.', helpValue: 'WEIGHT', helpGroup: SERVER }),
-  'u-threshold': Flags.string({ char: 'x', summary: 'Upper threshold of connections (0 = none).', helpValue: 'N', helpGroup: SERVER }),
-  'l-threshold': Flags.string({ char: 'y', summary: 'Lower threshold of connections (0 = none).', helpValue: 'N', helpGroup: SERVER }),
+  weight: wholeNumberFlag({ char: 'w', summary: 'Weight, 0-65535 (default 1); 0 takes the server out of new scheduling.', helpValue: 'WEIGHT', helpGroup: SERVER, range: LIMITS.weight }),
+  'u-threshold': wholeNumberFlag({ char: 'x', summary: 'Upper threshold of connections (0 = none).', helpGroup: SERVER, range: LIMITS.threshold }),
+  'l-threshold': wholeNumberFlag({ char: 'y', summary: 'Lower threshold of connections (0 = none).', helpGroup: SERVER, range: LIMITS.threshold }),
   'tun-type': Flags.string({ summary: 'Tunnel type (with -i).', options: [...TUNNEL_TYPES], helpGroup: SERVER }),
-  'tun-port': Flags.string({ summary: 'Tunnel destination port (gue).', helpValue: 'PORT', helpGroup: SERVER }),
+  'tun-port': wholeNumberFlag({ summary: 'Tunnel destination port (gue).', helpValue: 'PORT', helpGroup: SERVER, range: LIMITS.tunPort, noun: 'a UDP port' }),
   'tun-nocsum': Flags.boolean({ summary: 'No checksum in the tunnel header (gue, gre; the default).', helpGroup: SERVER }),
   'tun-csum': Flags.boolean({ summary: 'Checksum in the tunnel header (gue, gre).', helpGroup: SERVER }),
   'tun-remcsum': Flags.boolean({ summary: 'Remote checksum offload (gue).', helpGroup: SERVER }),

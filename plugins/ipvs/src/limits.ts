@@ -3,10 +3,9 @@
  * command-line parsers and the rules-file parser all read them from here, so they accept the same
  * values, and a value that passes all three is one the kernel takes (measured on Linux 6.1).
  */
-export interface Range {
-  min: number;
-  max: number;
-}
+import type { Range } from '@ha/lib';
+
+export type { Range };
 
 export const LIMITS = {
   port: { min: 0, max: 65535 },

@@ -202,11 +202,6 @@ export function v4MappedProblem(family: Family, address: string): string | undef
   return m ? `[${address}] is an IPv4-mapped IPv6 address, which never matches IPv4 traffic: write the IPv4 address ${m[1]}` : undefined;
 }
 
-export function parseIntRange(text: string | number, what: string, min: number, max: number): number {
-  const s = String(text).trim();
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`${what}: "${text}" is not a whole number from ${min} to ${max}`);
-  return Number(s);
-}
 
 /** Which scheduler flags are meaningful for a scheduler (flag-N are accepted for any). */
 export function schedFlagAllowed(flag: SchedFlag, scheduler: string): boolean {

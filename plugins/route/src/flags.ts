@@ -3,12 +3,12 @@
  * route against this machine lives in paths.ts.
  */
 import * as Flags from '@oclif/core/flags';
-import { UsageError } from '@ha/lib';
+import { UsageError, wholeNumberFlag } from '@ha/lib';
 import { formatIp } from '@ha/lib/netlink';
 import { defaultScope } from './kernel.js';
 import {
   Family, HA_PROTOCOL, MAIN_TABLE, ROUTE_TYPES, Route, RouteType, defaultMetric, familyOfAddress, parseDestination,
-  parseGateway, parseIntRange, parseTable, checkIfname,
+  parseGateway, parseTable, checkIfname,
 } from './model.js';
 
 export const familyFlags = {
@@ -16,8 +16,13 @@ export const familyFlags = {
   ipv6: Flags.boolean({ char: '6' as 'a', summary: 'IPv6 (needed for "default" only when no IPv6 gateway says so).' }),
 };
 
-export const tableFlag = Flags.string({ char: 't', summary: 'Routing table: main (the default), a number 1-4294967295, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE' });
-export const metricFlag = Flags.string({ char: 'm', summary: 'Metric (priority), 0-4294967295; lower wins. Default 0 for IPv4, 1024 for IPv6.', helpValue: 'N' });
+/** A table by number or by name (main, local, default, /etc/iproute2/rt_tables), as its number. */
+export const tableFlag = Flags.custom<number>({
+  char: 't', summary: 'Routing table: main (the default), a number 1-4294967295, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE',
+  parse: async (input) => parseTable(input),
+})();
+export const METRIC = { min: 0, max: 4294967295 };
+export const metricFlag = wholeNumberFlag({ char: 'm', summary: 'Metric (priority), 0-4294967295; lower wins. Default 0 for IPv4, 1024 for IPv6.', range: METRIC });
 
 export const routeFlags = {
   via: Flags.string({ summary: 'Gateway address (IPv4 or IPv6).', helpValue: 'GW' }),
@@ -67,8 +72,8 @@ export function routeFamily(dst: string, gateways: Array<string | undefined>, fl
 interface RouteFlagValues {
   via?: string;
   dev?: string;
-  metric?: string;
-  table?: string;
+  metric?: number;
+  table?: number;
   onlink?: boolean;
   src?: string;
   type?: string;
@@ -84,8 +89,8 @@ export function routeFromFlags(dstText: string, flags: RouteFlagValues): Route {
   const r: Route = {
     family,
     dst: parseDestinationText(dst),
-    table: flags.table === undefined ? MAIN_TABLE : parseTable(flags.table),
-    metric: flags.metric === undefined ? defaultMetric(family) : parseIntRange(flags.metric, 'metric', 0, 4294967295),
+    table: flags.table ?? MAIN_TABLE,
+    metric: flags.metric ?? defaultMetric(family),
     type,
     protocol: HA_PROTOCOL,
     scope: 'global',

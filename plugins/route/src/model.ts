@@ -262,13 +262,6 @@ export function parseLegSpec(text: string, options: { weights: boolean; what: st
   return { via: parseGateway(gw), dev, weight };
 }
 
-/** An integer in [min, max] from flag text; the error names the flag and the range. */
-export function parseIntRange(text: string, what: string, min: number, max: number): number {
-  const n = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${what} ${JSON.stringify(text)} is not a number from ${min} to ${max}`);
-  return n;
-}
-
 export const familyOfAddress = (text: string): Family | undefined => parseIpCached(text)?.family;
 
 // ---- labels and identity ----

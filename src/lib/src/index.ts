@@ -7,3 +7,4 @@ export * from './signals.js';
 export * from './steps.js';
 export * from './kmod.js';
 export * from './log.js';
+export * from './flags.js';

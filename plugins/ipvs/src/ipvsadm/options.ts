@@ -23,7 +23,7 @@
  * is what these functions do by default. `merge: true` keeps the current value of each option
  * left out instead (boolean options can then only be switched on).
  */
-import { UsageError } from '@ha/lib';
+import { UsageError, wholeNumber as parseWholeNumber } from '@ha/lib';
 import { parseIpCached } from '@ha/lib/netlink';
 import { LIMITS } from '../limits.js';
 import {
@@ -166,11 +166,8 @@ function flag(o: OptionsInput, name: OptionName): boolean {
   return fail(`${OPTION_LABELS[name]} takes no value (got "${String(v)}")`);
 }
 
-function wholeNumber(value: string, name: OptionName, min: number, max: number, what = 'a whole number'): number {
-  const s = value.trim();
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) fail(`${OPTION_LABELS[name]}: "${value}" is not ${what} from ${min} to ${max}`);
-  return Number(s);
-}
+const wholeNumber = (value: string, name: OptionName, min: number, max: number, what?: string): number =>
+  parseWholeNumber(value, OPTION_LABELS[name], { min, max }, what);
 
 const givenNames = (o: OptionsInput, names: readonly OptionName[]): OptionName[] => names.filter((n) => given(o, n));
 const labels = (names: readonly OptionName[]): string => names.map((n) => OPTION_LABELS[n]).join(', ');

@@ -1,13 +1,13 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { OperationError, UsageError, table } from '@ha/lib';
-import { checkIfname, parseIpCached } from '@ha/lib/netlink';
+import { OperationError, UsageError, addressFlag, table, wholeNumberFlag } from '@ha/lib';
+import { checkIfname } from '@ha/lib/netlink';
 import { IpvsCommand } from '../../base.js';
 import { formatDaemons } from '../../ipvsadm/format.js';
 import { listDaemons } from '../../kernel.js';
 import { startDaemonStep, stopDaemonStep } from '../../ops.js';
-import { LIMITS, Range } from '../../limits.js';
-import { SyncDaemon, parseIntRange } from '../../model.js';
+import { LIMITS } from '../../limits.js';
+import { SyncDaemon } from '../../model.js';
 
 interface SyncResult {
   action: 'show' | 'start' | 'stop';
@@ -34,11 +34,11 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
   static override flags = {
     format: Flags.string({ summary: 'Output format of show for people: table, or what ipvsadm -Ln --daemon prints.', options: ['table', 'ipvsadm'], default: 'table' }),
     'mcast-interface': Flags.string({ summary: 'Interface for the sync traffic.', helpValue: 'IFNAME' }),
-    syncid: Flags.string({ summary: 'Sync ID, 0-255 (default 0).', helpValue: 'ID' }),
-    'sync-maxlen': Flags.string({ summary: 'Maximum sync message (UDP payload) size.', helpValue: 'BYTES' }),
-    'mcast-group': Flags.string({ summary: 'Multicast group (IPv4 or IPv6).', helpValue: 'ADDRESS' }),
-    'mcast-port': Flags.string({ summary: 'Multicast UDP port.', helpValue: 'PORT' }),
-    'mcast-ttl': Flags.string({ summary: 'Multicast TTL, 1-255.', helpValue: 'TTL' }),
+    syncid: wholeNumberFlag({ summary: 'Sync ID, 0-255 (default 0).', helpValue: 'ID', range: LIMITS.syncid }),
+    'sync-maxlen': wholeNumberFlag({ summary: `Maximum sync message (UDP payload) size, ${LIMITS.syncMaxlen.min}-${LIMITS.syncMaxlen.max}.`, helpValue: 'BYTES', range: LIMITS.syncMaxlen }),
+    'mcast-group': addressFlag({ summary: 'Multicast group (IPv4 or IPv6).', helpValue: 'ADDRESS' }),
+    'mcast-port': wholeNumberFlag({ summary: 'Multicast UDP port.', helpValue: 'PORT', range: LIMITS.mcastPort, noun: 'a port' }),
+    'mcast-ttl': wholeNumberFlag({ summary: 'Multicast TTL, 1-255.', helpValue: 'TTL', range: LIMITS.mcastTtl }),
   };
 
   protected async exec(): Promise<SyncResult> {
@@ -60,15 +60,11 @@ ha ipvs sync shows what runs; start needs --mcast-interface; syncid defaults to 
     const ifname = flags['mcast-interface'];
     if (!ifname) throw new UsageError('sync start: --mcast-interface IFNAME is required');
     checkIfname(ifname, '--mcast-interface');
-    const range = (text: string, what: string, r: Range): number => parseIntRange(text, what, r.min, r.max);
-    const d: SyncDaemon = { state, interface: ifname, syncid: flags.syncid ? range(flags.syncid, '--syncid', LIMITS.syncid) : 0 };
-    if (flags['sync-maxlen']) d.maxlen = range(flags['sync-maxlen'], '--sync-maxlen', LIMITS.syncMaxlen);
-    if (flags['mcast-group']) {
-      if (!parseIpCached(flags['mcast-group'])) throw new UsageError(`--mcast-group: "${flags['mcast-group']}" is not an IP address`);
-      d.group = flags['mcast-group'];
-    }
-    if (flags['mcast-port']) d.port = range(flags['mcast-port'], '--mcast-port', LIMITS.mcastPort);
-    if (flags['mcast-ttl']) d.ttl = range(flags['mcast-ttl'], '--mcast-ttl', LIMITS.mcastTtl);
+    const d: SyncDaemon = { state, interface: ifname, syncid: flags.syncid ?? 0 };
+    if (flags['sync-maxlen'] !== undefined) d.maxlen = flags['sync-maxlen'];
+    if (flags['mcast-group'] !== undefined) d.group = flags['mcast-group'];
+    if (flags['mcast-port'] !== undefined) d.port = flags['mcast-port'];
+    if (flags['mcast-ttl'] !== undefined) d.ttl = flags['mcast-ttl'];
     await this.changeIpvs(startDaemonStep(d));
     return { action, daemons: await listDaemons() };
   }

@@ -1,12 +1,12 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { formatTimeouts } from '../../ipvsadm/format.js';
-import { UsageError, keyValues } from '@ha/lib';
+import { UsageError, keyValues, wholeNumber } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { getTimeouts } from '../../kernel.js';
 import { timeoutsStep } from '../../ops.js';
 import { LIMITS } from '../../limits.js';
-import { Timeouts, parseIntRange } from '../../model.js';
+import { Timeouts } from '../../model.js';
 
 interface TimeoutResult {
   changed: boolean;
@@ -41,8 +41,8 @@ ipvsadm's save format loses these; ha save keeps them in the state file.`;
     if (given.length === 0) return { changed: false, timeouts: await getTimeouts() };
     if (given.length !== 3) throw new UsageError('give all three timeouts, TCP TCPFIN UDP, in seconds (0 keeps a value), or none to show them');
     // 0 keeps that timeout as it is
-    const { max } = LIMITS.timeout;
-    const t = { tcp: parseIntRange(args.tcp!, 'TCP timeout', 0, max), tcpfin: parseIntRange(args.tcpfin!, 'TCP FIN timeout', 0, max), udp: parseIntRange(args.udp!, 'UDP timeout', 0, max) };
+    const range = { min: 0, max: LIMITS.timeout.max };
+    const t = { tcp: wholeNumber(args.tcp!, 'TCP timeout', range), tcpfin: wholeNumber(args.tcpfin!, 'TCP FIN timeout', range), udp: wholeNumber(args.udp!, 'UDP timeout', range) };
     await this.lockKernel('ipvs');
     await this.changeIpvs(timeoutsStep(t, await getTimeouts()));
     return { changed: true, timeouts: await getTimeouts() };

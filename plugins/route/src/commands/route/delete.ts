@@ -4,7 +4,7 @@ import { HaCommand, OperationError, UsageError } from '@ha/lib';
 import { exclusive, familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
 import { links, listRoutes } from '../../kernel.js';
 import { deleteNexthopStep, deleteRouteStep, unusedNexthops } from '../../ops.js';
-import { MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseTable, tableName } from '../../model.js';
+import { MAIN_TABLE, Route, formatDestination, parseDestination, tableName } from '../../model.js';
 import { renderRoutes } from '../../render.js';
 
 export default class RouteDelete extends HaCommand<{ deleted: Route[]; removedNexthops: number[] }> {
@@ -33,8 +33,8 @@ export default class RouteDelete extends HaCommand<{ deleted: Route[]; removedNe
     exclusive(flags, 'metric', 'all-metrics');
     const family = routeFamily(args.destination, [], flags);
     const dst = formatDestination(parseDestination(args.destination, family));
-    const table = flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
-    const metric = flags.metric === undefined ? undefined : parseIntRange(flags.metric, 'metric', 0, 4294967295);
+    const table = flags.table ?? MAIN_TABLE;
+    const metric = flags.metric;
     await this.lockKernel('routes');
     const l = await links();
     const found = (await listRoutes({ family, table }, l)).filter((r) => r.dst === dst && (metric === undefined || r.metric === metric));

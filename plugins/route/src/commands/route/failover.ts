@@ -1,13 +1,13 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, UsageError } from '@ha/lib';
+import { HaCommand, UsageError, wholeNumberFlag } from '@ha/lib';
 import { formatIp } from '@ha/lib/netlink';
-import { familyFlags, routeFamily, tableFlag } from '../../flags.js';
+import { METRIC, familyFlags, routeFamily, tableFlag } from '../../flags.js';
 import { checkPaths, markInUse, sameDestination } from '../../paths.js';
 import { links } from '../../kernel.js';
 import { planFailover } from '../../ops.js';
 import {
-  HA_PROTOCOL, MAIN_TABLE, Route, formatDestination, parseDestination, parseIntRange, parseLegSpec, parseTable, pathText,
+  HA_PROTOCOL, MAIN_TABLE, Route, formatDestination, parseDestination, parseLegSpec, pathText,
   routeLabel,
 } from '../../model.js';
 import { renderRoutes } from '../../render.js';
@@ -41,8 +41,8 @@ Running it again with other gateways changes the routes in place (same metrics);
   static override flags = {
     primary: Flags.string({ summary: 'The preferred gateway: GW or GW@IF (IPv6 in brackets when @IF follows).', helpValue: 'GW[@IF]' }),
     backup: Flags.string({ multiple: true, multipleNonGreedy: true, summary: 'A backup gateway, in order of preference; repeat for more.', helpValue: 'GW[@IF]' }),
-    metric: Flags.string({ char: 'm', summary: 'Metric of the primary route (default 100).', helpValue: 'N' }),
-    step: Flags.string({ summary: 'How much higher each backup\'s metric is than the previous route\'s (default 100).', helpValue: 'N' }),
+    metric: wholeNumberFlag({ char: 'm', summary: 'Metric of the primary route (default 100).', range: METRIC }),
+    step: wholeNumberFlag({ summary: 'How much higher each backup\'s metric is than the previous route\'s, 1-1000000 (default 100).', range: { min: 1, max: 1_000_000 } }),
     table: tableFlag,
     'ignore-linkdown': Flags.boolean({ summary: 'Also set ignore_routes_with_linkdown = 1 (all interfaces, this family) so a link without carrier fails over.' }),
     ...familyFlags,
@@ -57,9 +57,9 @@ Running it again with other gateways changes the routes in place (same metrics);
     const gws = specs.map((s) => (s.via ? formatIp(s.via.bytes) : undefined));
     const family = routeFamily(args.destination, gws, flags);
     const dst = formatDestination(parseDestination(args.destination, family));
-    const table = flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
-    const base = flags.metric === undefined ? 100 : parseIntRange(flags.metric, 'metric', 0, 4294967295);
-    const step = flags.step === undefined ? 100 : parseIntRange(flags.step, 'step', 1, 1000000);
+    const table = flags.table ?? MAIN_TABLE;
+    const base = flags.metric ?? 100;
+    const step = flags.step ?? 100;
     if (base + step * (specs.length - 1) > 4294967295) throw new UsageError(`metrics would pass 4294967295: lower --metric or --step`);
     const seen = new Set<string>();
     const routes: Route[] = specs.map((s, i) => {

@@ -1,8 +1,10 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, keyValues } from '@ha/lib';
+import { HaCommand, addressFlag, keyValues, wholeNumberFlag } from '@ha/lib';
+
+const PORT = { min: 1, max: 65535 };
 import { Lookup, LookupOptions, links, lookup } from '../../kernel.js';
-import { checkIfname, parseIntRange, pathText, tableName } from '../../model.js';
+import { checkIfname, pathText, tableName } from '../../model.js';
 
 const PROTOS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132 };
 
@@ -20,12 +22,12 @@ export default class RouteGet extends HaCommand<Lookup> {
   };
 
   static override flags = {
-    from: Flags.string({ summary: 'Source address of the packet.', helpValue: 'ADDR' }),
+    from: addressFlag({ summary: 'Source address of the packet.' }),
     dev: Flags.string({ summary: 'Outgoing interface the packet is bound to.', helpValue: 'IF' }),
-    mark: Flags.string({ summary: 'Firewall mark of the packet (0-4294967295).', helpValue: 'MARK' }),
+    mark: wholeNumberFlag({ summary: 'Firewall mark of the packet (0-4294967295).', helpValue: 'MARK', range: { min: 0, max: 4294967295 } }),
     ipproto: Flags.string({ summary: 'IP protocol of the flow.', options: Object.keys(PROTOS) }),
-    sport: Flags.string({ summary: 'Source port of the flow (1-65535).', helpValue: 'PORT' }),
-    dport: Flags.string({ summary: 'Destination port of the flow (1-65535).', helpValue: 'PORT' }),
+    sport: wholeNumberFlag({ summary: 'Source port of the flow (1-65535).', helpValue: 'PORT', range: PORT, noun: 'a port' }),
+    dport: wholeNumberFlag({ summary: 'Destination port of the flow (1-65535).', helpValue: 'PORT', range: PORT, noun: 'a port' }),
   };
 
   protected async exec(): Promise<Lookup> {
@@ -33,10 +35,10 @@ export default class RouteGet extends HaCommand<Lookup> {
     const o: LookupOptions = {};
     if (flags.from !== undefined) o.from = flags.from;
     if (flags.dev !== undefined) o.dev = checkIfname(flags.dev);
-    if (flags.mark !== undefined) o.mark = parseIntRange(flags.mark, 'mark', 0, 4294967295);
+    if (flags.mark !== undefined) o.mark = flags.mark;
     if (flags.ipproto !== undefined) o.ipProto = PROTOS[flags.ipproto];
-    if (flags.sport !== undefined) o.sport = parseIntRange(flags.sport, 'source port', 1, 65535);
-    if (flags.dport !== undefined) o.dport = parseIntRange(flags.dport, 'destination port', 1, 65535);
+    if (flags.sport !== undefined) o.sport = flags.sport;
+    if (flags.dport !== undefined) o.dport = flags.dport;
     const l = await links();
     return lookup(args.address, o, l);
   }

@@ -1,9 +1,9 @@
 import * as Flags from '@oclif/core/flags';
 import { HaCommand } from '@ha/lib';
-import { exclusive, familyFlags, familyFromFlags } from '../../flags.js';
+import { exclusive, familyFlags, familyFromFlags, tableFlag } from '../../flags.js';
 import { markInUse } from '../../paths.js';
 import { links, listNexthops, listRoutes } from '../../kernel.js';
-import { MAIN_TABLE, Nexthop, Route, isManaged, parseTable } from '../../model.js';
+import { MAIN_TABLE, Nexthop, Route, isManaged } from '../../model.js';
 import { renderNexthops, renderRoutes } from '../../render.js';
 
 interface ListResult {
@@ -26,7 +26,7 @@ Where several routes go to the same destination (failover by metric), STATE says
   ];
 
   static override flags = {
-    table: Flags.string({ char: 't', summary: 'Routing table: main (the default), a number, or a name from /etc/iproute2/rt_tables.', helpValue: 'TABLE' }),
+    table: tableFlag,
     'all-tables': Flags.boolean({ summary: 'Every table but local.' }),
     managed: Flags.boolean({ summary: 'Only the routes ha save keeps (protocols boot, static, unspec).' }),
     ...familyFlags,
@@ -35,7 +35,7 @@ Where several routes go to the same destination (failover by metric), STATE says
   protected async exec(): Promise<ListResult> {
     const { flags } = await this.parse(RouteList);
     exclusive(flags, 'table', 'all-tables');
-    const table = flags['all-tables'] ? 'all' as const : flags.table === undefined ? MAIN_TABLE : parseTable(flags.table);
+    const table = flags['all-tables'] ? 'all' as const : flags.table ?? MAIN_TABLE;
     const l = await links();
     let routes = await listRoutes({ family: familyFromFlags(flags), table }, l);
     if (flags.managed) routes = routes.filter(isManaged);

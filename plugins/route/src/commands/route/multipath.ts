@@ -1,14 +1,15 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, UsageError } from '@ha/lib';
+import { HaCommand, UsageError, wholeNumberFlag } from '@ha/lib';
+
+const TIMER = { min: 0, max: 24 * 3600 };
 import { formatIp } from '@ha/lib/netlink';
 import { familyFlags, metricFlag, routeFamily, tableFlag } from '../../flags.js';
 import { checkPaths, readBack } from '../../paths.js';
 import { findRoute, links, listNexthops } from '../../kernel.js';
 import { planGroupRoute, planInlineRoute } from '../../ops.js';
 import {
-  HA_PROTOCOL, Leg, MAIN_TABLE, Nexthop, Route, defaultMetric, formatDestination, parseDestination, parseIntRange, parseLegSpec,
-  parseTable,
+  HA_PROTOCOL, Leg, MAIN_TABLE, Nexthop, Route, defaultMetric, formatDestination, parseDestination, parseLegSpec,
 } from '../../model.js';
 import { renderNexthops, renderRoutes } from '../../render.js';
 import { multipathWarnings } from '../../status.js';
@@ -46,9 +47,9 @@ The interface of a gateway is found from the connected networks when @IF is not 
     table: tableFlag,
     group: Flags.boolean({ summary: 'Use nexthop objects and a hash-threshold group.' }),
     resilient: Flags.boolean({ summary: 'Use a resilient nexthop group (implies --group).' }),
-    buckets: Flags.string({ summary: 'Resilient group: number of buckets, 2-65535 (default 128).', helpValue: 'N' }),
-    'idle-timer': Flags.string({ summary: 'Resilient group: seconds a bucket must be idle before it may move (default 120).', helpValue: 'SECONDS' }),
-    'unbalanced-timer': Flags.string({ summary: 'Resilient group: seconds of imbalance after which buckets move even if busy (0 = never, the default).', helpValue: 'SECONDS' }),
+    buckets: wholeNumberFlag({ summary: 'Resilient group: number of buckets, 2-65535 (default 128).', range: { min: 2, max: 65535 } }),
+    'idle-timer': wholeNumberFlag({ summary: 'Resilient group: seconds a bucket must be idle before it may move, 0-86400 (default 120).', helpValue: 'SECONDS', range: TIMER }),
+    'unbalanced-timer': wholeNumberFlag({ summary: 'Resilient group: seconds of imbalance after which buckets move even if busy, 0-86400 (0 = never, the default).', helpValue: 'SECONDS', range: TIMER }),
     ...familyFlags,
   };
 
@@ -76,17 +77,17 @@ The interface of a gateway is found from the connected networks when @IF is not 
     if (dup) throw new UsageError(`--nexthop ${dup.replace(/@$/, '')} is given twice`);
     const r: Route = {
       family, dst,
-      table: flags.table === undefined ? MAIN_TABLE : parseTable(flags.table),
-      metric: flags.metric === undefined ? defaultMetric(family) : parseIntRange(flags.metric, 'metric', 0, 4294967295),
+      table: flags.table ?? MAIN_TABLE,
+      metric: flags.metric ?? defaultMetric(family),
       type: 'unicast', protocol: HA_PROTOCOL, scope: 'global', nexthops: legs,
     };
     for (const k of ['buckets', 'idle-timer', 'unbalanced-timer'] as const) {
       if (flags[k] !== undefined && !flags.resilient) throw new UsageError(`--${k} is for resilient groups: add --resilient`);
     }
     const res = {
-      buckets: flags.buckets === undefined ? 128 : parseIntRange(flags.buckets, '--buckets', 2, 65535),
-      idleTimer: flags['idle-timer'] === undefined ? 120 : parseIntRange(flags['idle-timer'], '--idle-timer', 0, 3600 * 24),
-      unbalancedTimer: flags['unbalanced-timer'] === undefined ? 0 : parseIntRange(flags['unbalanced-timer'], '--unbalanced-timer', 0, 3600 * 24),
+      buckets: flags.buckets ?? 128,
+      idleTimer: flags['idle-timer'] ?? 120,
+      unbalancedTimer: flags['unbalanced-timer'] ?? 0,
     };
     if (flags.resilient && res.buckets < legs.length) throw new UsageError(`--buckets ${res.buckets} is fewer than the ${legs.length} gateways`);
 
