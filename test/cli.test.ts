@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, ha, oneLine } from '@ha/lib/testing';
+import { Netns, ROOT, ha, needsRoot, oneLine } from '@ha/lib/testing';
 
 test('ha --help lists the core commands and topics', () => {
   const r = ha(['--help']);
@@ -154,14 +154,21 @@ test('a mistyped command with --json, and ha help for a command that does not ex
   assert.deepEqual(doc.flags.find((f) => f.name === 'format')?.options, ['table', 'ipvsadm']);
 });
 
-test('a repeatable flag does not swallow the argument after it, and a missing argument is named', () => {
+test('a repeatable flag does not swallow the argument after it, and a missing argument is named', { skip: needsRoot }, () => {
   const r = ha(['route', 'multipath', '--nexthop', '192.0.2.1', '--nexthop', '192.0.2.2']);
   assert.equal(r.code, 2);
   assert.equal(oneLine(r.stderr), 'ha: missing required argument: destination (PREFIX, an address, or "default") (see: ha route multipath --help)');
   // given after the flags, the destination is the argument (the command goes on to check the
   // gateways, which is past parsing)
-  const given = ha(['route', 'multipath', '--nexthop', '192.0.2.1', '--nexthop', '192.0.2.2', '198.51.100.0/24', '--json'], { env: { HA_RUN_DIR: '/nonexistent-run' } });
-  assert.doesNotMatch(given.stdout, /missing required argument/);
+  // (in a namespace of its own: the machine's routes are never touched)
+  const ns = Netns.create('greedy');
+  try {
+    const given = ha(['route', 'multipath', '--nexthop', '192.0.2.1', '--nexthop', '192.0.2.2', '198.51.100.0/24', '--json'], { wrap: ns.wrap });
+    assert.doesNotMatch(given.stdout, /missing required argument/);
+    assert.match(given.stdout, /gateway 192\.0\.2\.1 is not reachable on any interface/);
+  } finally {
+    ns.destroy();
+  }
 });
 
 test('bash completion: commands, flags once each with their short forms, flag values, interfaces', () => {

@@ -2,10 +2,11 @@
  * Running the built CLI the way a user does: `node bin/run.js …` in a child process.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RESULTS_DIR, checkJsonOutput } from './results.js';
 
 /** Repository root (this file is src/lib/dist/src/testing/cli.js). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..');
@@ -49,7 +50,17 @@ export function ha(args: string[], options: RunOptions = {}): Run {
     timeout: 60_000,
   });
   if (r.error) throw r.error;
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return held(args, { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
+}
+
+let names: string[] | undefined;
+const schemaNames = (): string[] => (names ??= readdirSync(RESULTS_DIR(ROOT)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)));
+
+/** A run whose --json output breaks its schema (schema/results/) fails the test that made it. */
+function held(args: string[], run: Run): Run {
+  const problem = checkJsonOutput(ROOT, args, run, schemaNames);
+  if (problem) throw new Error(`ha ${args.join(' ')}: ${problem}\n${run.stdout.slice(0, 2000)}`);
+  return run;
 }
 
 export function haSpawn(args: string[], options: RunOptions = {}): ChildProcess {
@@ -64,7 +75,13 @@ export function haRun(args: string[], options: RunOptions = {}): { child: ChildP
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
   child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<Run>((resolve, reject) => child.on('close', (code, signal) => {
+    try {
+      resolve(held(args, { code, signal, stdout, stderr }));
+    } catch (error) {
+      reject(error);
+    }
+  }));
   return { child, done };
 }
 

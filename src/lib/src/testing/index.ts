@@ -7,3 +7,4 @@ export * from './netns.js';
 export * from './uml.js';
 export * from './golden.js';
 export * from './fake-netlink.js';
+export * from './results.js';

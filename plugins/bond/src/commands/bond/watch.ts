@@ -5,6 +5,9 @@ import { WatchEvent, watchBond } from '../../watch.js';
 
 interface Result { bond: string; events: number }
 
+/** With --json the command prints one event per line as it happens (its schema says so). */
+export type JsonLine = WatchEvent;
+
 export default class BondWatch extends HaCommand<Result> {
   static override summary = 'Print a bond\'s events live: active port changes, ports up and down.';
   static override description = `Subscribes to the kernel's link notifications (rtnetlink group RTNLGRP_LINK) and prints, with a timestamp, every change of the bond and its ports as it happens: the active port moving, a port's MII link status going down or coming back (up, fail, down, back), a port losing or regaining carrier, ports added or removed, the bond going down or up. The first line describes the bond as it is when watching starts. If the kernel drops notifications (a burst larger than the socket's receive queue), a "resynced" event says so and the changes since are read back from the kernel's current state. Runs until interrupted (Ctrl-C), until --count events were printed, or until the bond is deleted.
