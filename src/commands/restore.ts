@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { HaCommand, Progress, applySteps, stateFlags } from '@ha/lib';
+import { HaCommand, Progress, applySteps, releaseAll, stateFlags } from '@ha/lib';
 import { Change, describePlans, loadProviders, loadState, planAll, resolveStatePath, stateWarnings } from '@ha/lib/state';
 import { LIST_AT_MOST, renderChanges, renderCounts } from '../plan-output.js';
 
@@ -9,6 +9,8 @@ interface RestoreResult {
   dryRun: boolean;
   applied: number;
   sections: Array<{ section: string; plugin: string; changes: Change[] }>;
+  /** What the running ha agent made of the file (absent when no agent runs). */
+  agent?: { reloaded: boolean; message: string };
 }
 
 export default class Restore extends HaCommand<RestoreResult> {
@@ -55,13 +57,21 @@ With --dry-run the plan is printed and nothing is changed (the same as ha diff).
     const progress = new Progress('restoring', total, { enabled: !this.jsonEnabled() && total > 50 });
     try {
       const applied = await applySteps(plans.map((p) => ({ name: p.name, steps: p.steps })), { action: 'restore', target: 'the kernel' }, { onStep: () => progress.tick() });
-      return { file, dryRun: false, applied, sections };
+      // a running agent takes the file too; its services may need the kernel locks held here
+      releaseAll();
+      const agent = await (await import('@ha/lib/agent')).reloadRunningAgent(undefined, { stateFile: file });
+      return { file, dryRun: false, applied, sections, ...(agent ? { agent } : {}) };
     } finally {
       progress.done();
     }
   }
 
   protected override render(r: RestoreResult): string {
+    const text = this.renderPlan(r);
+    return r.agent ? `${text}\nha agent: ${r.agent.message}` : text;
+  }
+
+  private renderPlan(r: RestoreResult): string {
     const total = r.sections.reduce((n, s) => n + s.changes.length, 0);
     if (total === 0) return `The kernel already matches ${r.file}; nothing to do.`;
     // a plan is shown in full; an applied restore of many changes is summed up per section (the

@@ -36,6 +36,7 @@ export const FAILURE_CODES = {
   ENOTBOND: 'the interface named is not a bond',
   ENONETNS: 'the network namespace named does not exist',
   EINTR: 'interrupted by a signal (exit 128 + the signal\'s number)',
+  ENOAGENT: 'no ha agent answers on its control socket (start one with ha agent run)',
 } as const;
 
 export type UsageCode = keyof typeof USAGE_CODES;

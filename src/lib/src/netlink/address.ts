@@ -258,6 +258,10 @@ export interface AddAddressOptions {
   broadcast?: string;
   /** Extra IFA_F_* flags, e.g. IFA_F_NODAD for IPv6. */
   flags?: number;
+  /** The interface's index when the caller knows it (saves a lookup). */
+  index?: number;
+  /** Do not read the address back (one round trip instead of a dump: the VRRP speaker's VIPs). */
+  noReadBack?: boolean;
 }
 
 function isLoopbackIp(p: IpAddress): boolean {
@@ -284,7 +288,9 @@ function addressRequest(index: number, p: IpPrefix, extra: { label?: string; bro
  * kernel now reports it. Errors name the address and the interface: "address 192.0.2.10/32 already
  * on lo", "interface nosuch0 does not exist".
  */
-export async function addAddress(ifname: string, prefix: string, options: AddAddressOptions = {}): Promise<Address> {
+export async function addAddress(ifname: string, prefix: string, options: AddAddressOptions & { noReadBack: true }): Promise<undefined>;
+export async function addAddress(ifname: string, prefix: string, options?: AddAddressOptions): Promise<Address>;
+export async function addAddress(ifname: string, prefix: string, options: AddAddressOptions = {}): Promise<Address | undefined> {
   const p = parsePrefix(prefix);
   const text = formatPrefix(p);
   if (options.label !== undefined) {
@@ -299,12 +305,12 @@ export async function addAddress(ifname: string, prefix: string, options: AddAdd
     if (!b || b.family !== 'ipv4' || p.family !== 'ipv4') throw new UsageError(`address ${text}: broadcast ${JSON.stringify(options.broadcast)} is not an IPv4 address`);
     broadcast = b.bytes;
   }
-  const link = await getLink(ifname);
+  const index = options.index ?? (await getLink(ifname)).index;
   const object = `address ${text} on ${ifname}`;
   await rtnl().request({
     type: RTM_NEWADDR,
     flags: NLM_F_CREATE | NLM_F_EXCL,
-    payload: addressRequest(link.index, p, {
+    payload: addressRequest(index, p, {
       label: options.label,
       broadcast,
       flags: options.flags,
@@ -318,17 +324,18 @@ export async function addAddress(ifname: string, prefix: string, options: AddAdd
       },
     },
   });
-  const added = (await listAddresses({ index: link.index, family: p.family }))
+  if (options.noReadBack) return undefined;
+  const added = (await listAddresses({ index, family: p.family }))
     .find((a) => a.prefixlen === p.prefixlen && a.address === formatIp(p.bytes));
   if (!added) throw new OperationError(`${object}: the kernel accepted it but does not list it`);
   return added;
 }
 
 /** Remove an address from an interface (RTM_DELADDR). Only the given prefix length matches. */
-export async function deleteAddress(ifname: string, prefix: string): Promise<void> {
+export async function deleteAddress(ifname: string, prefix: string, options: { index?: number } = {}): Promise<void> {
   const p = parsePrefix(prefix);
   const text = formatPrefix(p);
-  const link = await getLink(ifname);
+  const link = { index: options.index ?? (await getLink(ifname)).index };
   const missing = `address ${text} is not on ${ifname}`;
   await rtnl().request({
     type: RTM_DELADDR,

@@ -20,6 +20,7 @@ export const SECTIONS_HOOK = 'ha:sections';
 /** ha's own oclif hooks, declared once: their names, what they are given and what they return. */
 export interface HaHooks extends Hooks {
   'ha:sections': { options: Record<string, never>; return: SectionProvider | SectionProvider[] | undefined };
+  'ha:services': { options: Record<string, never>; return: import('../agent/service.js').ServiceProvider | import('../agent/service.js').ServiceProvider[] | undefined };
 }
 
 /** Suggested orders so that sections restore in dependency order. */
