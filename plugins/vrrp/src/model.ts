@@ -5,7 +5,7 @@
  * and both the schema and the commands' flags read it.
  */
 import type { JsonSchema } from '@ha/lib/state';
-import { formatIp, parseIp } from '@ha/lib/netlink';
+import { formatIp, ifnameProblem, parseIp } from '@ha/lib/netlink';
 import type { Family, VrrpVersion } from './types.js';
 
 /** Ranges of every number in the section: the schema, the checks and the flags use these. */
@@ -118,7 +118,7 @@ export const DEFAULTS = {
 const NAME = '^[A-Za-z0-9_.:-]{1,64}$';
 const range = (r: { min: number; max: number }, type: 'integer' | 'number' = 'integer'): JsonSchema => ({ type, minimum: r.min, maximum: r.max });
 const text = (max = 4096): JsonSchema => ({ type: 'string', minLength: 1, maxLength: max });
-const vipText: JsonSchema = { type: 'string', minLength: 2, maxLength: 64, description: 'ADDR[/LEN]' };
+const vipText: JsonSchema = { type: 'string', minLength: 2, maxLength: 96, description: 'ADDR[/LEN] [dev IF] [label IF:NAME]' };
 const tracked = (key: string, keySchema: JsonSchema): JsonSchema => ({
   type: 'object', required: [key], additionalProperties: false,
   properties: { [key]: keySchema, weight: range(LIMITS.weight), reverse: { type: 'boolean' } },
@@ -187,24 +187,57 @@ export const vrrpSectionSchema: JsonSchema = {
   },
 };
 
-export interface Vip { address: string; prefixlen: number; family: Family; text: string }
+export interface Vip {
+  address: string;
+  prefixlen: number;
+  family: Family;
+  /** `ADDR/LEN`: what the kernel holds. */
+  prefix: string;
+  /** Another interface than the instance's (keepalived's `dev`). */
+  dev?: string;
+  /** IPv4 label, `IFNAME:NAME` (keepalived's `label`). */
+  label?: string;
+  /** Canonical text: `ADDR/LEN[ dev IF][ label LABEL]`. */
+  text: string;
+}
 
-/** `ADDR[/LEN]` as a VIP, or a message saying what is wrong. */
+/**
+ * `ADDR[/LEN] [dev IF] [label LABEL]` (keepalived's virtual_ipaddress line, the parts that
+ * matter) as a VIP, or a message saying what is wrong.
+ */
 export function parseVip(value: string): Vip | string {
-  const slash = value.indexOf('/');
-  const addr = slash === -1 ? value : value.slice(0, slash);
+  const words = value.trim().split(/\s+/);
+  const first = words[0] ?? '';
+  const slash = first.indexOf('/');
+  const addr = slash === -1 ? first : first.slice(0, slash);
   const ip = parseIp(addr);
-  if (!ip) return `"${value}" is not an IPv4 or IPv6 address (ADDR or ADDR/LEN)`;
+  if (!ip) return `"${value}" is not an IPv4 or IPv6 address (ADDR[/LEN] [dev IF] [label IF:NAME])`;
   const family: Family = ip.family === 'ipv4' ? 4 : 6;
   const max = family === 4 ? 32 : 128;
   let prefixlen = max;
   if (slash !== -1) {
-    const len = value.slice(slash + 1);
+    const len = first.slice(slash + 1);
     if (!/^\d{1,3}$/.test(len) || Number(len) > max) return `"${value}": the prefix length must be a whole number from 0 to ${max}`;
     prefixlen = Number(len);
   }
   const address = formatIp(ip.bytes);
-  return { address, prefixlen, family, text: `${address}/${prefixlen}` };
+  const vip: Vip = { address, prefixlen, family, prefix: `${address}/${prefixlen}`, text: '' };
+  for (let k = 1; k < words.length; k += 2) {
+    const key = words[k]!;
+    const arg = words[k + 1];
+    if (arg === undefined || (key !== 'dev' && key !== 'label')) return `"${value}": after the address only "dev IF" and "label IF:NAME" are accepted`;
+    if (key === 'dev') {
+      const problem = ifnameProblem(arg);
+      if (problem) return `"${value}": ${problem}`;
+      vip.dev = arg;
+    } else {
+      if (family !== 4) return `"${value}": labels are for IPv4 addresses only`;
+      if (arg.length > 15 || !/^[^\s:/]+:[^\s/]*$/.test(arg)) return `"${value}": a label is IFNAME:NAME, at most 15 characters (e.g. eth0:1)`;
+      vip.label = arg;
+    }
+  }
+  vip.text = `${vip.prefix}${vip.dev ? ` dev ${vip.dev}` : ''}${vip.label ? ` label ${vip.label}` : ''}`;
+  return vip;
 }
 
 /** Hundredths of a second, exactly (0.1 -> 10), or undefined when not a whole number of them. */
@@ -286,6 +319,11 @@ function checkInstance(i: Instance, scripts: Record<string, Script>): Array<[str
   if (i.authPass !== undefined && byteLength(i.authPass) > LIMITS.passwordBytes) out.push(['.authPass', `the password is ${byteLength(i.authPass)} bytes; VRRPv2 carries at most 8`]);
   if (version === 2 && advertised.length > LIMITS.v2AdvertVips) {
     out.push(['.vips', `VRRPv2 adverts carry at most ${LIMITS.v2AdvertVips} VIPs and this instance has ${advertised.length}; move the rest to excludedVips`]);
+  }
+  for (const [k, v] of [...advertised, ...(excluded as Vip[])].entries()) {
+    const on = v.dev ?? i.interface;
+    const where = k < advertised.length ? `.vips[${k}]` : `.excludedVips[${k - advertised.length}]`;
+    if (v.label && !v.label.startsWith(`${on}:`)) out.push([where, `VIP ${v.text}: the label must start with "${on}:", the interface it is on`]);
   }
   const dup = [...advertised, ...(excluded as Vip[])].map((v) => v.address).find((a, k, all) => all.indexOf(a) !== k);
   if (dup) out.push(['.excludedVips', `VIP ${dup} is listed twice`]);

@@ -12,7 +12,7 @@
 import type { Clock, TimerHandle } from '@ha/lib/agent';
 import type { Logger } from '@ha/lib';
 import { VrrpMachine } from './machine.js';
-import { DEFAULTS, Instance, Notify, centiseconds, instanceFamily, instanceVersion, parseVip } from './model.js';
+import { DEFAULTS, Instance, Notify, Vip, centiseconds, instanceFamily, instanceVersion, parseVip } from './model.js';
 import { MAX_V2_ADDRESSES, VRRP_GROUP_V4, VRRP_GROUP_V6, addressListDiffers, checkAdvert, encodeAdvert, parseAdvert, passwordBytes } from './packet.js';
 import { EffectivePriority, PRIORITY_OWNER, TrackerRef, TrackerRegistry, TrackerState, effectivePriority, priorityEvents } from './priority.js';
 import { NotifyJob, transitionJobs } from './notify.js';
@@ -271,7 +271,7 @@ export class InstanceRunner {
     }
     this.stats.advertsReceived++;
     if (a.priority === 0) this.stats.priorityZeroReceived++;
-    if (addressListDiffers(a, advertisedVips(this.cfg))) this.stats.addressListMismatch++;
+    if (addressListDiffers(a, advertisedVips(this.cfg).map((v) => vip(v).address))) this.stats.addressListMismatch++;
     this.masterSeen = { address: rx.source, priority: a.priority, intervalCs: a.intervalCs, at: this.wall() };
     this.apply([{ type: 'advert', source: rx.source, advert: a }]);
   }
@@ -350,7 +350,7 @@ export class InstanceRunner {
       vrid: cfg.vrid,
       priority,
       intervalCs: cfg.intervalCs,
-      addresses: advertisedVips(this.cfg).map((v) => v.split('/')[0]!).slice(0, cfg.version === 2 ? MAX_V2_ADDRESSES : 255),
+      addresses: advertisedVips(this.cfg).map((v) => vip(v).address).slice(0, cfg.version === 2 ? MAX_V2_ADDRESSES : 255),
       authType: this.cfg.authPass ? AUTH_PASS : AUTH_NONE,
       ...(this.cfg.authPass ? { authData: passwordBytes(this.cfg.authPass) } : {}),
     };
@@ -377,23 +377,37 @@ export class InstanceRunner {
     });
   }
 
-  private async addVip(vip: string): Promise<void> {
-    const label = undefined;
-    await this.deps.kernel.add(this.link, vip, label);
-    this.held.add(vip);
+  /** The interface a VIP lives on: the instance's, or its own `dev`. */
+  private async linkOf(v: string): Promise<Link> {
+    const dev = vip(v).dev;
+    if (!dev || dev === this.cfg.interface) return this.link;
+    let l = this.otherLinks.get(dev);
+    if (!l) {
+      l = await this.deps.kernel.link(dev);
+      this.otherLinks.set(dev, l);
+    }
+    return l;
   }
 
-  private async removeVip(vip: string): Promise<void> {
-    await this.deps.kernel.remove(this.link, vip);
-    this.held.delete(vip);
+  private readonly otherLinks = new Map<string, Link>();
+
+  private async addVip(v: string): Promise<void> {
+    const parsed = vip(v);
+    await this.deps.kernel.add(await this.linkOf(v), parsed.prefix, parsed.label);
+    this.held.add(v);
+  }
+
+  private async removeVip(v: string): Promise<void> {
+    await this.deps.kernel.remove(await this.linkOf(v), vip(v).prefix);
+    this.held.delete(v);
   }
 
   private async removeLeftovers(): Promise<void> {
     if ((this.cfg.priority ?? DEFAULTS.priority) === PRIORITY_OWNER) return;
-    const mine = allVips(this.cfg);
-    const held = await this.deps.kernel.held(this.link);
-    for (const v of mine.filter((m) => held.includes(m))) {
-      await this.deps.kernel.remove(this.link, v);
+    for (const v of allVips(this.cfg)) {
+      const link = await this.linkOf(v);
+      if (!(await this.deps.kernel.held(link)).includes(vip(v).prefix)) continue;
+      await this.deps.kernel.remove(link, vip(v).prefix);
       this.deps.logger.info(`${this.name}: removed VIP ${v} left behind by an earlier run (starting as BACKUP)`, { instance: this.name });
     }
   }
@@ -403,7 +417,8 @@ export class InstanceRunner {
     for (let k = 0; k < repeat; k++) {
       for (const v of vips) {
         try {
-          this.deps.wire.announce(this.link, v);
+          const dev = vip(v).dev;
+          this.deps.wire.announce((dev && this.otherLinks.get(dev)) || this.link, vip(v).prefix);
           this.stats.garpsSent++;
         } catch (error) {
           this.deps.logger.warn(`${this.name}: gratuitous ARP/NA for ${v} not sent: ${(error as Error).message}`);
@@ -519,7 +534,12 @@ export interface InstanceStatus {
   stats: InstanceStats;
 }
 
-/** The advertised VIPs in canonical ADDR/LEN form. */
+/** A VIP's canonical text, parsed (it was validated with the section). */
+function vip(text: string): Vip {
+  return parseVip(text) as Vip;
+}
+
+/** The advertised VIPs in canonical form. */
 export function advertisedVips(i: Instance): string[] {
   return i.vips.map((v) => (parseVip(v) as { text: string }).text);
 }
