@@ -31,6 +31,8 @@ const vipFlag = Flags.custom<string>({
   parse: async (input, _ctx, flag) => {
     const v = parseVip(input.trim());
     if (typeof v === 'string') throw new UsageError(`${flagLabel(flag)}: ${v}`);
+    // as for -i: a VIP on a missing interface could never be added
+    if (v.dev !== undefined) checkInterface(v.dev, `${flagLabel(flag)} "${input.trim()}" dev`);
     return v.text;
   },
 });

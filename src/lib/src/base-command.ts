@@ -123,6 +123,9 @@ export abstract class HaCommand<T = unknown> extends Command {
       first = `missing required argument${Number(missing[1]) > 1 ? 's' : ''}: ${named.join(', ') || 'see the usage'}`;
     } else if (/^Parsing --\S+/.test(first) && lines[1]) {
       first = lines[1];
+    } else if (/^The following errors? occurred:?$/.test(first) && lines[1]) {
+      // oclif's list of failed checks ("Missing required flag command"): the checks themselves
+      first = lines.slice(1).join('; ').replace(/^Missing required flag (\S+)/, 'missing required flag --$1');
     }
     if (err instanceof HaError || exitCode !== EXIT_USAGE) return first;
     return `${first} (see: ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help)`;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '@ha/lib';
 import type { SectionProvider } from '@ha/lib/state';
 import { SECTION_ORDER } from '@ha/lib/state';
-import { VrrpSection, checkSection, sectionWarnings, vrrpSectionSchema } from '../model.js';
+import { VrrpSection, checkSection, parseVip, sectionWarnings, vrrpSectionSchema } from '../model.js';
 
 export const vrrpProvider: SectionProvider<VrrpSection> = {
   name: 'vrrp',
@@ -22,7 +22,8 @@ export const vrrpProvider: SectionProvider<VrrpSection> = {
   warnings: sectionWarnings,
   async plan(desired) {
     for (const [name, i] of Object.entries(desired.instances ?? {})) {
-      for (const ifname of [i.interface, ...(i.trackInterfaces ?? []).map((t) => t.interface)]) {
+      const devs = [...i.vips, ...(i.excludedVips ?? [])].map((v) => parseVip(v)).flatMap((v) => (typeof v === 'string' || !v.dev ? [] : [v.dev]));
+      for (const ifname of [i.interface, ...(i.trackInterfaces ?? []).map((t) => t.interface), ...devs]) {
         if (!existsSync(`/sys/class/net/${ifname}`)) throw new UsageError(`vrrp instance ${name}: there is no interface ${ifname} here; nothing was changed`, 'ESTATE');
       }
     }

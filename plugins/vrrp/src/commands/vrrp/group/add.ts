@@ -18,7 +18,8 @@ export default class VrrpGroupAdd extends HaCommand<Result> {
   static override flags = {
     ...stateFlags,
     ...socketFlag,
-    instance: Flags.string({ summary: 'A member instance (repeat the flag; at least one).', multiple: true, required: true, helpValue: 'NAME' }),
+    // checked in exec(): oclif's own "missing required flag" error does not come out as one line
+    instance: Flags.string({ summary: 'A member instance (repeat the flag; at least one).', multiple: true, helpValue: 'NAME' }),
     'notify-master': Flags.string({ summary: 'Command run when the group becomes MASTER.', helpValue: 'CMD' }),
     'notify-backup': Flags.string({ summary: 'Command run when the group becomes BACKUP.', helpValue: 'CMD' }),
     'notify-fault': Flags.string({ summary: 'Command run when the group enters FAULT.', helpValue: 'CMD' }),
@@ -28,14 +29,16 @@ export default class VrrpGroupAdd extends HaCommand<Result> {
   protected async exec(): Promise<Result> {
     const { args, flags } = await this.parse(VrrpGroupAdd);
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(args.name)) throw new UsageError(`group name "${args.name}" must be 1 to 64 letters, digits, _ . : or -`);
+    if (!flags.instance?.length) throw new UsageError('missing --instance (a sync group names at least one instance: --instance A --instance B)');
+    const members = [...new Set(flags.instance)];
     const edited = await editSection(this.config, flags.state, (section) => {
       const groups = (section.groups ??= {});
       if (groups[args.name]) throw new UsageError(`sync group ${args.name} already exists`);
       const notify = Object.fromEntries(Object.entries({ master: flags['notify-master'], backup: flags['notify-backup'], fault: flags['notify-fault'], any: flags.notify }).filter(([, v]) => v !== undefined));
-      groups[args.name] = { instances: [...new Set(flags.instance)], ...(Object.keys(notify).length ? { notify } : {}) };
+      groups[args.name] = { instances: members, ...(Object.keys(notify).length ? { notify } : {}) };
     });
     const agent = await reloadAgent(edited.file, flags.socket);
-    return { file: edited.file, group: args.name, instances: [...new Set(flags.instance)], ...(agent ? { agent } : {}) };
+    return { file: edited.file, group: args.name, instances: members, ...(agent ? { agent } : {}) };
   }
 
   protected override render(r: Result): string {

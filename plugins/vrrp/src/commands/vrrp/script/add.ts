@@ -19,7 +19,8 @@ export default class VrrpScriptAdd extends HaCommand<Result> {
   static override flags = {
     ...stateFlags,
     ...socketFlag,
-    command: Flags.string({ summary: 'The command (run with /bin/sh -c).', required: true, helpValue: 'CMD' }),
+    // checked in exec(): oclif's own "missing required flag" error does not come out as one line
+    command: Flags.string({ summary: 'The command (run with /bin/sh -c); required.', helpValue: 'CMD' }),
     interval: secondsFlag({ summary: 'Seconds between runs (default 1).', range: LIMITS.scriptInterval }),
     timeout: secondsFlag({ summary: 'Seconds a run may take (default: the interval).', range: LIMITS.scriptTimeout }),
     rise: wholeNumberFlag({ summary: 'Successes in a row before it counts as up (default 1).', range: LIMITS.riseFall }),
@@ -38,10 +39,12 @@ export default class VrrpScriptAdd extends HaCommand<Result> {
   protected async exec(): Promise<Result> {
     const { args, flags } = await this.parse(VrrpScriptAdd);
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(args.name)) throw new UsageError(`script name "${args.name}" must be 1 to 64 letters, digits, _ . : or -`);
+    const command = flags.command;
+    if (command === undefined) throw new UsageError('missing --command (the command to run, e.g. --command "pidof haproxy")');
     const edited = await editSection(this.config, flags.state, (section) => {
       const scripts = (section.scripts ??= {});
       if (scripts[args.name]) throw new UsageError(`script ${args.name} already exists`);
-      const s: Script = { command: flags.command };
+      const s: Script = { command };
       if (flags.interval !== undefined) s.interval = flags.interval;
       if (flags.timeout !== undefined) s.timeout = flags.timeout;
       if (flags.rise !== undefined) s.rise = flags.rise;
@@ -50,7 +53,7 @@ export default class VrrpScriptAdd extends HaCommand<Result> {
       scripts[args.name] = s;
     });
     const agent = await reloadAgent(edited.file, flags.socket);
-    return { file: edited.file, script: args.name, command: flags.command, ...(agent ? { agent } : {}) };
+    return { file: edited.file, script: args.name, command, ...(agent ? { agent } : {}) };
   }
 
   protected override render(r: Result): string {
