@@ -17,7 +17,7 @@ fi
 
 if command -v apt-get >/dev/null 2>&1; then
   need=""
-  for p in user-mode-linux kmod ipvsadm iproute2 groff python3 make g++ keepalived tcpdump; do
+  for p in user-mode-linux kmod ipvsadm iproute2 groff python3 make g++ keepalived tcpdump nftables; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
   done
   if [ -n "$need" ]; then
