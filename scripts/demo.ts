@@ -1,8 +1,11 @@
 /**
  * The main job (README): boot User-Mode Linux, a real Linux kernel with IPVS and bonding, and show
- * ha at work on it. Each plugin adds its steps here. Exits non-zero if any step does not behave as
+ * ha at work on it (then the VRRP step, on this kernel in network namespaces: plugins/vrrp/test/demo.ts).
+ * Each plugin adds its steps here. Exits non-zero if any step does not behave as
  * shown (a step that should fail, such as an invalid state file, must exit with its documented code).
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { bootUml } from '@ha/lib/testing';
 import { ROOT } from '@ha/lib/testing';
 
@@ -120,3 +123,8 @@ const boot = await bootUml(script, { timeoutMs: 10 * 60_000 });
 process.stdout.write(boot.output);
 if (boot.modprobe.trim()) process.stdout.write(`\n(module loading said: ${boot.modprobe.trim()})\n`);
 process.exitCode = boot.rc ?? 1;
+
+// VRRP needs no IPVS or bonding: its step runs on this kernel, in network namespaces of its own
+process.stdout.write('\n');
+const vrrp = spawnSync(process.execPath, [join(ROOT, 'plugins', 'vrrp', 'dist', 'test', 'demo.js')], { stdio: 'inherit' });
+if (vrrp.status !== 0 && process.exitCode === 0) process.exitCode = vrrp.status ?? 1;
