@@ -12,6 +12,8 @@ import { ROOT } from '@ha/lib/testing';
 const [services, servers, runs] = [Number(process.argv[2] ?? 10000), Number(process.argv[3] ?? 5), Number(process.argv[4] ?? 3)];
 const out = process.env.OUT ?? '/tmp';
 const HA = `${process.execPath} ${join(ROOT, 'bin', 'run.js')}`;
+/** Another ha tree (HA_BENCH_BASELINE=/path: an earlier commit, built) measured in the same boot, interleaved. */
+const BASE = process.env.HA_BENCH_BASELINE ? `${process.execPath} ${join(process.env.HA_BENCH_BASELINE, 'bin', 'run.js')}` : undefined;
 const dir = '/tmp';
 
 /** 10,000 services: 200 VIPs in 192.0.2.0/24 × 50 ports; servers in 198.51.100.0/24 and 203.0.113.0/24. */
@@ -46,25 +48,28 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-interface Case { name: string; ha: string; ref: string; prep?: string; haMs: number[]; refMs: number[]; target: number }
+interface Case { name: string; ha: string; ref: string; prep?: string; haMs: number[]; refMs: number[]; baseMs: number[]; target: number }
 const cases: Case[] = [
-  { name: `restore ${services}x${servers} into an empty table`, ha: `${HA} ipvs restore ${fileA}`, ref: `ipvsadm -R < ${fileA}`, prep: 'ipvsadm -C', haMs: [], refMs: [], target: 3 },
-  { name: 'list (ha ipvs list vs ipvsadm -Ln)', ha: `${HA} ipvs list > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], target: 2 },
-  { name: 'list --format ipvsadm (same output as ipvsadm -Ln)', ha: `${HA} ipvs list --format ipvsadm > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], target: 2 },
-  { name: 'save (ha ipvs save vs ipvsadm -Sn)', ha: `${HA} ipvs save > /dev/null`, ref: 'ipvsadm -Sn > /dev/null', haMs: [], refMs: [], target: 2 },
-  { name: 'change 1 server (converging restore vs ipvsadm -C + -R)', ha: `${HA} ipvs restore ${fileB}`, ref: `ipvsadm -C && ipvsadm -R < ${fileB}`, prep: `${HA} ipvs restore ${fileA}`, haMs: [], refMs: [], target: 10 },
+  { name: `restore ${services}x${servers} into an empty table`, ha: `${HA} ipvs restore ${fileA}`, ref: `ipvsadm -R < ${fileA}`, prep: 'ipvsadm -C', haMs: [], refMs: [], baseMs: [], target: 3 },
+  { name: 'list (ha ipvs list vs ipvsadm -Ln)', ha: `${HA} ipvs list > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], baseMs: [], target: 2 },
+  { name: 'list --format ipvsadm (same output as ipvsadm -Ln)', ha: `${HA} ipvs list --format ipvsadm > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], baseMs: [], target: 2 },
+  { name: 'save (ha ipvs save vs ipvsadm -Sn)', ha: `${HA} ipvs save > /dev/null`, ref: 'ipvsadm -Sn > /dev/null', haMs: [], refMs: [], baseMs: [], target: 2 },
+  { name: 'change 1 server (converging restore vs ipvsadm -C + -R)', ha: `${HA} ipvs restore ${fileB}`, ref: `ipvsadm -C && ipvsadm -R < ${fileB}`, prep: `${HA} ipvs restore ${fileA}`, haMs: [], refMs: [], baseMs: [], target: 10 },
 ];
 
 const notes: string[] = [];
 for (const c of cases) {
   for (let r = 0; r < runs; r++) {
-    for (const who of (r % 2 === 0 ? ['ha', 'ref'] : ['ref', 'ha']) as Array<'ha' | 'ref'>) {
+    const order: Array<'ha' | 'ref' | 'base'> = r % 2 === 0 ? ['ha', 'ref'] : ['ref', 'ha'];
+    if (BASE) order.splice(1, 0, 'base');
+    for (const who of order) {
       // cases without preparation read the table the first case left (checked equal to ipvsadm's)
       if (c.prep) sh(c.prep);
-      const ms = sh(who === 'ha' ? c.ha : c.ref);
-      (who === 'ha' ? c.haMs : c.refMs).push(ms);
+      const cmd = who === 'ha' ? c.ha : who === 'ref' ? c.ref : c.ha.replace(HA, BASE!);
+      const ms = sh(cmd);
+      (who === 'ha' ? c.haMs : who === 'ref' ? c.refMs : c.baseMs).push(ms);
       // progress, and the results so far, in case the run is cut short
-      process.stdout.write(`${c.name}: ${who === 'ha' ? 'ha' : 'reference'} run ${r + 1}: ${ms.toFixed(0)} ms\n`);
+      process.stdout.write(`${c.name}: ${who === 'ha' ? 'ha' : who === 'ref' ? 'reference' : 'baseline ha'} run ${r + 1}: ${ms.toFixed(0)} ms\n`);
       writeFileSync(join(out, 'partial.json'), JSON.stringify(cases.map(({ name, haMs, refMs }) => ({ name, haMs, refMs }))));
     }
   }
@@ -76,5 +81,6 @@ for (const c of cases) {
 }
 const result = cases.map((c) => ({
   name: c.name, runs, haMedianMs: median(c.haMs), refMedianMs: median(c.refMs), speedup: median(c.refMs) / median(c.haMs), target: c.target, haMs: c.haMs, refMs: c.refMs,
+  ...(c.baseMs.length ? { baseMedianMs: median(c.baseMs), baseSpeedup: median(c.refMs) / median(c.baseMs), baseMs: c.baseMs } : {}),
 }));
 writeFileSync(join(out, 'bench.json'), JSON.stringify({ services, servers, notes, result }, null, 2));

@@ -6,6 +6,9 @@
  * >= 10x faster than ipvsadm -C followed by ipvsadm -R.
  *
  *   node dist/bench/ipvs.js [SERVICES] [SERVERS] [RUNS]
+ *
+ * HA_BENCH_BASELINE=/path/to/another/built/ha also measures that tree in the same boot, interleaved
+ * (before/after a change, in one run).
  */
 import { join } from 'node:path';
 import { ROOT, bootUml } from '@ha/lib/testing';
@@ -15,7 +18,8 @@ process.stdout.write(`Booting User-Mode Linux; ${services} services x ${servers}
 const minutes = Number(process.env.HA_BENCH_MINUTES ?? 60);
 let boot;
 try {
-  boot = await bootUml(`${process.execPath} ${join(ROOT, 'dist', 'bench', 'ipvs-driver.js')} ${services} ${servers} ${runs}\n`, { timeoutMs: minutes * 60_000, memory: '2G', keepOnTimeout: true });
+  const baseline = process.env.HA_BENCH_BASELINE ? `HA_BENCH_BASELINE=${process.env.HA_BENCH_BASELINE} ` : '';
+  boot = await bootUml(`${baseline}${process.execPath} ${join(ROOT, 'dist', 'bench', 'ipvs-driver.js')} ${services} ${servers} ${runs}\n`, { timeoutMs: minutes * 60_000, memory: '2G', keepOnTimeout: true });
 } catch (error) {
   process.stderr.write(`${(error as Error).message.split('\n')[0]}\n`);
   process.exit(1);
@@ -34,13 +38,14 @@ if (boot.rc !== 0 || !boot.files['bench.json']) {
 }
 const r = JSON.parse(boot.files['bench.json']) as {
   notes: string[];
-  result: Array<{ name: string; haMedianMs: number; refMedianMs: number; speedup: number; target: number }>;
+  result: Array<{ name: string; haMedianMs: number; refMedianMs: number; speedup: number; target: number; baseMedianMs?: number; baseSpeedup?: number }>;
 };
 let missed = 0;
 for (const c of r.result) {
   const met = c.speedup >= c.target;
   if (!met) missed++;
   process.stdout.write(`${c.name}\n  ha ${c.haMedianMs.toFixed(0)} ms, reference ${c.refMedianMs.toFixed(0)} ms (medians): ${c.speedup.toFixed(2)}x faster (target >= ${c.target}x: ${met ? 'met' : 'MISSED'})\n`);
+  if (c.baseMedianMs !== undefined) process.stdout.write(`  baseline ha (HA_BENCH_BASELINE) ${c.baseMedianMs.toFixed(0)} ms: ${c.baseSpeedup!.toFixed(2)}x faster than the reference; this tree takes ${(c.haMedianMs / c.baseMedianMs).toFixed(2)}x the baseline's time\n`);
 }
 for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
 process.exitCode = missed ? 1 : 0;

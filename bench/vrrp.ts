@@ -10,7 +10,11 @@
  *       both at advert 1 s (VRRPv2) and 0.1 s (VRRPv3), master priority 100, backup 50;
  *   (c) 100 instances at 1 s (v2) and 10 at 0.1 s (v3) on one node pair: CPU (utime+stime from
  *       /proc/PID/stat of every process of the speaker, over a window) and RSS (VmRSS summed),
- *       on the master and on the backup.
+ *       on the master and on the backup;
+ *   (d) from the backup's first advert as master to its first gratuitous ARP (the VIP is added
+ *       before it is announced);
+ *   (e) ha only: 200 `ha vrrp status --json` at once while master at 0.1 s: how much later than
+ *       its interval the worst advert was.
  *
  * Medians over HA_BENCH_RUNS runs (default 5); HA_BENCH_WINDOW_S sets the CPU window (default 20).
  * A speaker is anything that starts VRRP instances on a LAN node: see SPEAKERS at the end.
@@ -23,6 +27,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, isRoot, which } from '@ha/lib/testing';
 import type * as LanModule from '../plugins/vrrp/test/lan.js';
+import type * as HaNodeModule from '../plugins/vrrp/test/ha-node.js';
 
 type LanNode = LanModule.LanNode;
 
@@ -58,6 +63,18 @@ const keepalived: Speaker = {
   start: (node, instances) => node.lan.keepalived(node, instances),
 };
 
+/** ha's agent on the node, the instances in its state file's vrrp section. */
+const ha: Speaker = {
+  name: 'ha',
+  async start(node, instances) {
+    const section = {
+      instances: Object.fromEntries(instances.map((i) => [`VI_${i.vrid}`, { interface: 'eth0', vrid: i.vrid, priority: i.priority, version: i.version, advertInterval: i.advertInt, vips: i.vips }])),
+    };
+    const agent = await haNode.startHa(node, section);
+    return { pids: () => [agent.proc.pid], stop: () => agent.stop(), kill: () => agent.kill() };
+  },
+};
+
 // ---------------------------------------------------------------------------------------------
 
 const RUNS = positive('HA_BENCH_RUNS', 5);
@@ -67,6 +84,7 @@ const MASTER_PRIO = 100;
 const TIMINGS = [{ advertInt: 1, version: 2 }, { advertInt: 0.1, version: 3 }] as const;
 const LOADS = [{ count: 100, advertInt: 1, version: 2 }, { count: 10, advertInt: 0.1, version: 3 }] as const;
 let lan: typeof LanModule;
+let haNode: typeof HaNodeModule;
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -111,15 +129,15 @@ async function masterUp(speaker: Speaker, cap: LanModule.Capture, m: LanNode, b:
   return proc;
 }
 
-interface Timing { kill: number[]; stop: number[] }
+interface Timing { kill: number[]; stop: number[]; announce: number[] }
 
 /** (a) and (b): RUNS crashes and RUNS graceful stops of the master, the backup running throughout. */
 async function failover(speaker: Speaker, advertInt: number, version: 2 | 3): Promise<Timing> {
   const net = await lan.Lan.create({ nodes: ['m', 'b'] });
-  const out: Timing = { kill: [], stop: [] };
+  const out: Timing = { kill: [], stop: [], announce: [] };
   try {
     const [m, b] = [net.node('m'), net.node('b')];
-    const cap = await net.capture('hub', lan.FILTER.vrrp, { verbose: false });
+    const cap = await net.capture('hub', lan.FILTER.all, { verbose: false });
     const backup = await speaker.start(b, [instance(BACKUP_PRIO, advertInt, version)]);
     const down = 3 * advertInt + skew(BACKUP_PRIO, advertInt, version);
     const wait = (down + 5) * 1000;
@@ -132,6 +150,9 @@ async function failover(speaker: Speaker, advertInt: number, version: 2 | 3): Pr
       const last = cap.vrrp({ from: m, until: tKill }).at(-1)!;
       if (cap.vrrp({ from: m, since: tKill + 0.01 }).length) throw new Error(`${speaker.name} advertised after SIGKILL`);
       out.kill.push(first.t - last.t - down);
+      // (d) becoming master: its first advert to its first gratuitous ARP (sent once the VIP is on)
+      const garp = await cap.waitFor((p) => p.kind === 'arp' && b.sent(p) && p.t >= first.t, 2000, `${speaker.name}: gratuitous ARP`);
+      out.announce.push(garp.t - first.t);
 
       master = await masterUp(speaker, cap, m, b, instance(MASTER_PRIO, advertInt, version));
       const tStop = lan.now();
@@ -183,7 +204,7 @@ async function load(speaker: Speaker, count: number, advertInt: number, version:
     // the backup's instances have settled as backups once its master-down time has passed
     await new Promise((r) => setTimeout(r, (3 * advertInt + 1) * 1000 + 1000));
     if (m.vips().length !== count || b.vips().length !== 0) throw new Error(`${speaker.name}: master holds ${m.vips().length}/${count} VIPs, backup ${b.vips().length}`);
-    const cap = await net.capture('hub', lan.FILTER.vrrp, { verbose: false });
+    const cap = await net.capture('hub', lan.FILTER.all, { verbose: false });
     const [pm, pb] = [master.pids(), backup.pids()];
     const t0 = process.hrtime.bigint();
     const [cm0, cb0] = [cpuSeconds(pm), cpuSeconds(pb)];
@@ -207,6 +228,34 @@ async function load(speaker: Speaker, count: number, advertInt: number, version:
   }
 }
 
+/** (e): the master's advert lateness while 200 `ha vrrp status --json` run at once, per run the worst. */
+async function statusBurst(): Promise<number[]> {
+  const out: number[] = [];
+  const net = await lan.Lan.create({ nodes: ['m'] });
+  try {
+    const m = net.node('m');
+    const agent = await haNode.startHa(m, { instances: { VI_1: { interface: 'eth0', vrid: 1, priority: 200, version: 3, advertInterval: 0.1, vips: ['192.0.2.100/24'] } } });
+    await agent.waitState('VI_1', 'MASTER', 10_000);
+    const cap = await net.capture('hub', lan.FILTER.vrrp, { verbose: false });
+    for (let run = 0; run < RUNS; run++) {
+      cap.clear();
+      const t0 = lan.now();
+      const shell = `for i in $(seq 200); do ${process.execPath} ${join(ROOT, 'bin', 'run.js')} vrrp status --json --socket ${agent.socket} >/dev/null & done; wait`;
+      const r = spawnSync('ip', ['netns', 'exec', m.ns.name, 'sh', '-c', shell], { encoding: 'utf8', timeout: 300_000 });
+      if (r.status !== 0) throw new Error(`status burst: ${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 300));
+      const times = cap.vrrp({ from: m, since: t0 }).map((p) => p.t);
+      const gaps = times.slice(1).map((t, k) => t - times[k]! - 0.1);
+      out.push(Math.max(0, ...gaps));
+    }
+    await cap.stop();
+    await agent.stop();
+  } finally {
+    await net.destroy();
+  }
+  return out;
+}
+
 function table(title: string, head: string[], rows: string[][]): void {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ');
@@ -218,6 +267,7 @@ async function main(speakers: Speaker[]): Promise<void> {
   if (!isRoot) throw new Error('needs root: it creates network namespaces');
   for (const tool of ['keepalived', 'tcpdump']) if (!which(tool)) throw new Error(`needs ${tool} (apt-get install -y ${tool})`);
   lan = (await import(pathToFileURL(join(ROOT, 'plugins', 'vrrp', 'dist', 'test', 'lan.js')).href)) as typeof LanModule;
+  haNode = (await import(pathToFileURL(join(ROOT, 'plugins', 'vrrp', 'dist', 'test', 'ha-node.js')).href)) as typeof HaNodeModule;
   const started = Date.now();
   console.log(`VRRP bench: ${speakers.map((s) => s.name).join(', ')}; ${RUNS} runs, medians (min … max); CPU window ${WINDOW_S} s`);
 
@@ -226,11 +276,16 @@ async function main(speakers: Speaker[]): Promise<void> {
     for (const { advertInt, version } of TIMINGS) {
       const t = await failover(s, advertInt, version);
       const bound = 3 * advertInt + skew(BACKUP_PRIO, advertInt, version);
-      timingRows.push([s.name, `${advertInt} s v${version}`, `${bound.toFixed(4)} s`, spread(t.kill), `${skew(BACKUP_PRIO, advertInt, version).toFixed(4)} s`, spread(t.stop)]);
+      timingRows.push([s.name, `${advertInt} s v${version}`, `${bound.toFixed(4)} s`, spread(t.kill), `${skew(BACKUP_PRIO, advertInt, version).toFixed(4)} s`, spread(t.stop), spread(t.announce)]);
       console.log(`  ${s.name} ${advertInt} s: kill ${t.kill.map(ms).join(', ')}; stop ${t.stop.map(ms).join(', ')}`);
     }
   }
-  table('Takeover by the backup (priority 50), beyond the protocol bound', ['speaker', 'advert', 'kill bound', 'kill: beyond', 'stop bound', 'stop: beyond'], timingRows);
+  table('Takeover by the backup (priority 50), beyond the protocol bound; first advert as master to first gratuitous ARP', ['speaker', 'advert', 'kill bound', 'kill: beyond', 'stop bound', 'stop: beyond', 'advert -> GARP'], timingRows);
+
+  if (speakers.some((x) => x.name === 'ha')) {
+    const late = await statusBurst();
+    console.log(`\n200 parallel \`ha vrrp status --json\` while master at 0.1 s (v3): adverts later than their interval by at most ${ms(median(late))} (runs: ${late.map(ms).join(', ')}; target <= 10 ms)`);
+  }
 
   const loadRows: string[][] = [];
   for (const s of speakers) {
@@ -247,12 +302,14 @@ async function main(speakers: Speaker[]): Promise<void> {
 }
 
 /**
- * The speakers measured, each on both nodes of its own LANs. To measure ha beside keepalived, add a
- * Speaker named 'ha' whose start(node, instances) runs ha's agent inside the node's namespace
- * (node.spawn([...]) gives a tracked process; the instances go into the agent's configuration),
- * resolves once the agent runs them, and returns pids()/stop()/kill() for it; then list it here.
+ * The speakers measured, each on both nodes of its own LANs, one after the other in the same run:
+ * HA_BENCH_SPEAKERS (default keepalived,ha).
  */
-const SPEAKERS: Speaker[] = [keepalived];
+const SPEAKERS: Speaker[] = (process.env.HA_BENCH_SPEAKERS ?? 'keepalived,ha').split(',').map((n) => {
+  const sp = [keepalived, ha].find((x) => x.name === n.trim());
+  if (!sp) throw new Error(`HA_BENCH_SPEAKERS: unknown speaker ${n} (keepalived, ha)`);
+  return sp;
+});
 
 main(SPEAKERS).catch((error: unknown) => {
   process.stderr.write(`bench vrrp: ${(error as Error).message}\n`);
