@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, baseEnv } from '@ha/lib/testing';
+import { BIN, baseEnv, ha } from '@ha/lib/testing';
 import type { VrrpSection } from '../src/model.js';
 import type { InstanceStatus } from '../src/speaker.js';
 import type { VrrpState } from '../src/types.js';
@@ -43,8 +43,9 @@ export async function startHa(node: LanNode, section: VrrpSection, options: { en
   const proc = node.spawn([process.execPath, BIN, 'agent', 'run', '--state', stateFile, '--socket', socket, ...(options.logFormat ? ['--log-format', options.logFormat] : [])], { label: `ha-${id}`, env });
   await proc.waitForLine(/agent running/, 15_000);
   const cli = <T>(args: string[]): T => {
-    const r = node.exec([process.execPath, BIN, ...args, '--socket', socket, '--json']);
-    if (r.status !== 0) throw new Error(`ha ${args.join(' ')} on ${node.name} exited ${r.status}: ${r.stderr.trim() || r.stdout.trim()}`);
+    // through the harness: the --json output is held to its schema (schema/results/)
+    const r = ha([...args, '--socket', socket, '--json'], { wrap: node.ns.wrap });
+    if (r.code !== 0) throw new Error(`ha ${args.join(' ')} on ${node.name} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     return JSON.parse(r.stdout) as T;
   };
   const status = (name?: string): InstanceStatus[] => cli<{ instances: InstanceStatus[] }>(['vrrp', 'status', ...(name ? [name] : [])]).instances;
