@@ -33,14 +33,14 @@ export interface HaAgent {
 let seq = 0;
 
 /** Start `ha agent run` on `node` with this vrrp section (scripts run as root unless it says otherwise). */
-export async function startHa(node: LanNode, section: VrrpSection, options: { env?: NodeJS.ProcessEnv; logFormat?: 'text' | 'json' } = {}): Promise<HaAgent> {
+export async function startHa(node: LanNode, section: VrrpSection, options: { env?: NodeJS.ProcessEnv; logFormat?: 'text' | 'json'; args?: string[] } = {}): Promise<HaAgent> {
   const id = `${node.name}-${++seq}`;
   const stateFile = join(node.lan.dir, `ha-${id}.json`);
   const socket = join(node.lan.dir, `ha-${id}.sock`);
   const write = (s: VrrpSection): void => writeFileSync(stateFile, `${JSON.stringify({ version: 1, vrrp: { scriptUser: 'root', ...s } }, null, 2)}\n`, { mode: 0o600 });
   write(section);
   const env = baseEnv({ HA_AGENT_SOCKET: socket, HA_RUN_DIR: join(node.lan.dir, `run-${id}`), ...options.env });
-  const proc = node.spawn([process.execPath, BIN, 'agent', 'run', '--state', stateFile, '--socket', socket, ...(options.logFormat ? ['--log-format', options.logFormat] : [])], { label: `ha-${id}`, env });
+  const proc = node.spawn([process.execPath, BIN, 'agent', 'run', '--state', stateFile, '--socket', socket, ...(options.logFormat ? ['--log-format', options.logFormat] : []), ...(options.args ?? [])], { label: `ha-${id}`, env });
   await proc.waitForLine(/agent running/, 15_000);
   const cli = <T>(args: string[]): T => {
     // through the harness: the --json output is held to its schema (schema/results/)
