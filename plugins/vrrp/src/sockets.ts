@@ -21,11 +21,11 @@
  * Nothing on the receive path throws into the event loop: a packet that cannot be used is
  * counted by reason, and a handler that throws is counted and reported to `onError`.
  */
-import { type WatchHandle, native } from '@ha/native';
+import { native } from '@ha/native';
 import { HaError, UsageError, errnoCode } from '@ha/lib';
 import {
   NETLINK_ROUTE, NetlinkHandle, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, IFA_F_SECONDARY, IFA_F_TENTATIVE,
-  decodeAddress, decodeLink, defaultHandle, encodeIfAddr, encodeIfInfo, errnoName, formatIp, inNetns, linkAttrs, parseIp,
+  WatchedSocket, decodeAddress, decodeLink, defaultHandle, encodeIfAddr, encodeIfInfo, errnoName, formatIp, inNetns, linkAttrs, parseIp,
 } from '@ha/lib/netlink';
 import { ALL_NODES_V6, garpFrame, parseMac, unsolicitedNa } from './frames.js';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, stripIpv4Header } from './packet.js';
@@ -239,8 +239,7 @@ export interface SocketCounters {
   sendErrors: number;
 }
 
-export class VrrpSocket {
-  readonly fd: number;
+export class VrrpSocket extends WatchedSocket {
   readonly family: Family;
   readonly ifname: string;
   readonly ifindex: number;
@@ -260,15 +259,13 @@ export class VrrpSocket {
   onError: (error: Error) => void = () => undefined;
 
   private handler?: (payload: Uint8Array, rx: Received) => void;
-  private watchHandle?: WatchHandle;
   private readonly buffer = Buffer.allocUnsafe(65_536);
   private readonly sourceBytes?: Buffer;
   /** The last SO_RXQ_OVFL value: the kernel's count of packets dropped on this socket. */
   private kernelDrops = 0;
-  private closed = false;
 
   private constructor(fd: number, o: VrrpSocketOptions, receiveBuffer: number, sourceBytes: Buffer | undefined) {
-    this.fd = fd;
+    super(fd);
     this.family = o.family;
     this.ifname = o.ifname;
     this.ifindex = o.ifindex;
@@ -354,30 +351,11 @@ export class VrrpSocket {
    */
   onPacket(handler: (payload: Uint8Array, rx: Received) => void): void {
     this.handler = handler;
-    if (this.watchHandle || this.closed) return;
-    const n = native();
-    const handle = n.watch(this.fd, (status) => this.readable(status));
-    if (typeof handle === 'number') throw new HaError(`VRRP socket on ${this.ifname}: cannot watch it: ${errnoName(-handle)}`);
-    this.watchHandle = handle;
-    n.ref(handle, false);
-  }
-
-  /** Whether the receive watch keeps the process alive (default: no; the owner's timers do). */
-  keepAlive(on: boolean): void {
-    if (this.watchHandle && !this.closed) native().ref(this.watchHandle, on);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    const n = native();
-    if (this.watchHandle) n.unwatch(this.watchHandle);
-    this.watchHandle = undefined;
-    n.close(this.fd);
+    this.startWatch(`VRRP socket on ${this.ifname}`);
   }
 
   /** Drain the socket. Catches everything: nothing from here may reach the native callback. */
-  private readable(status: number): void {
+  protected readable(status: number): void {
     try {
       if (status < 0) this.report(new HaError(`VRRP socket on ${this.ifname}: ${errnoName(-status)}`));
       const n = native();

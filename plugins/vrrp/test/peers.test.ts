@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ha, haRun, needsRoot, oneLine, run, runOk, which } from '@ha/lib/testing';
+import { ha, haRun, needsRoot, oneLine, which } from '@ha/lib/testing';
+import { Ns } from './ns.js';
 import { PeerTable, masterDownMs, renderPeers, type PeerProblemKind, type PeerReport } from '../src/peers.js';
 import { VrrpSocket } from '../src/sockets.js';
 import { VRRP_GROUP_V4, encodeAdvert, passwordBytes } from '../src/packet.js';
@@ -206,31 +207,6 @@ test('the text table: a row per router, then the problems; an empty report says 
 
 // ---- ha vrrp peers on the wire ----
 
-const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
-let counter = 0;
-
-class Ns {
-  private constructor(readonly name: string) {}
-  static create(label: string): Ns {
-    const ns = new Ns(`so-${runId}-${++counter}-${label}`);
-    runOk(['ip', 'netns', 'add', ns.name]);
-    runOk(['ip', 'netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
-    ns.ip('link', 'set', 'lo', 'up');
-    return ns;
-  }
-  get path(): string {
-    return `/run/netns/${this.name}`;
-  }
-  get wrap(): string[] {
-    return ['ip', 'netns', 'exec', this.name];
-  }
-  ip(...args: string[]): string {
-    return runOk(['ip', '-n', this.name, ...args]);
-  }
-  destroy(): void {
-    run(['ip', 'netns', 'del', this.name]);
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -13,37 +13,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { needsRoot, run, runOk, which } from '@ha/lib/testing';
+import { needsRoot, which } from '@ha/lib/testing';
 import { VrrpSocket, Announcer, interfaceInfo, type InterfaceInfo } from '../src/sockets.js';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, encodeAdvert, parseAdvert, passwordBytes } from '../src/packet.js';
 import type { Advert, Received } from '../src/types.js';
 
-const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
-let counter = 0;
-
-/** A namespace named so-…, IPv6 DAD off inside it before any interface exists. */
-class Ns {
-  private constructor(readonly name: string) {}
-  static create(label: string): Ns {
-    const ns = new Ns(`so-${runId}-${++counter}-${label}`);
-    runOk(['ip', 'netns', 'add', ns.name]);
-    runOk(['ip', 'netns', 'exec', ns.name, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
-    ns.ip('link', 'set', 'lo', 'up');
-    return ns;
-  }
-  get path(): string {
-    return `/run/netns/${this.name}`;
-  }
-  ip(...args: string[]): string {
-    return runOk(['ip', '-n', this.name, ...args]);
-  }
-  exec(...cmd: string[]): string {
-    return runOk(['ip', 'netns', 'exec', this.name, ...cmd]);
-  }
-  destroy(): void {
-    run(['ip', 'netns', 'del', this.name]);
-  }
-}
+import { Ns } from './ns.js';
 
 interface Pair {
   a: Ns;

@@ -9,3 +9,4 @@ export * from './link.js';
 export * from './ip.js';
 export * from './address.js';
 export * from './sysctl.js';
+export * from './watched.js';

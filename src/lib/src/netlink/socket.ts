@@ -12,9 +12,10 @@
  * subscribers must resync) and the socket carries on.
  */
 import { closeSync, openSync } from 'node:fs';
-import { native, type WatchHandle } from '@ha/native';
+import { native } from '@ha/native';
 import { HaError, UnavailableError, errnoCode } from '../errors.js';
 import { errnoName } from './errno.js';
+import { WatchedSocket } from './watched.js';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -71,8 +72,7 @@ export function inNetns<T>(path: string, fn: () => T): T {
   }
 }
 
-export class NetlinkSocket {
-  readonly fd: number;
+export class NetlinkSocket extends WatchedSocket {
   readonly protocol: number;
   /** The receive buffer the kernel granted (bytes of queued replies it will hold). */
   readonly receiveBuffer: number;
@@ -80,17 +80,15 @@ export class NetlinkSocket {
   onDatagram: (datagram: Buffer) => void = () => undefined;
   /** Called with a socket error (errno), e.g. ENOBUFS when the receive queue overran. */
   onError: (errno: number) => void = () => undefined;
-  private watchHandle?: WatchHandle;
   private readonly buffer = Buffer.allocUnsafe(65_536);
-  private closed = false;
 
   constructor(protocol: number, options: NetlinkSocketOptions = {}) {
     const n = native();
-    this.protocol = protocol;
     const make = (): number => n.socket(AF_NETLINK, SOCK_RAW, protocol);
     const fd = options.netns ? inNetns(options.netns, make) : make();
     if (fd < 0) throw new UnavailableError(`cannot open a netlink socket (protocol ${protocol}): ${errnoName(-fd)}`);
-    this.fd = fd;
+    super(fd);
+    this.protocol = protocol;
     try {
       // sockaddr_nl with port 0: the kernel picks a unique port for us
       const addr = Buffer.alloc(12);
@@ -106,10 +104,7 @@ export class NetlinkSocket {
       if (n.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, 1024 * 1024) < 0) n.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, 1024 * 1024);
       const got = n.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, 4);
       this.receiveBuffer = typeof got === 'number' ? 212_992 : got.readInt32LE(0);
-      const handle = n.watch(fd, (status) => this.readable(status));
-      if (typeof handle === 'number') throw new HaError(`cannot watch a netlink socket: ${errnoName(-handle)}`);
-      this.watchHandle = handle;
-      n.ref(handle, false);
+      this.startWatch(`netlink socket (protocol ${protocol})`);
     } catch (error) {
       n.close(fd);
       throw error;
@@ -128,22 +123,8 @@ export class NetlinkSocket {
     if (rc < 0) throw new HaError(`cannot join netlink group ${group}: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
   }
 
-  /** Whether this socket keeps the process alive (while replies or notifications are awaited). */
-  keepAlive(on: boolean): void {
-    if (this.watchHandle && !this.closed) native().ref(this.watchHandle, on);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    const n = native();
-    if (this.watchHandle) n.unwatch(this.watchHandle);
-    this.watchHandle = undefined;
-    n.close(this.fd);
-  }
-
   /** Drain the socket; never throws into the native layer (a failing handler is reported, not fatal). */
-  private readable(status: number): void {
+  protected readable(status: number): void {
     if (status < 0) this.report(-status);
     const n = native();
     for (let i = 0; i < 4096 && !this.closed; i++) {
