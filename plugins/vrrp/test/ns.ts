@@ -1,9 +1,14 @@
 /**
- * Network namespaces for the socket-level tests (sockets.test.ts, peers.test.ts): named so-…,
- * IPv6 DAD off inside before any interface exists (VRRP.md: binding to a link-local address fails
- * for ~1.7 s while DAD runs).
+ * Network namespaces for the socket-level tests (sockets.test.ts, peers.test.ts), named so-…,
+ * with IPv6 DAD off inside before any interface exists (VRRP.md: binding to a link-local address
+ * fails for ~1.7 s while DAD runs), and keepalived inside one of them.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run, runOk } from '@ha/lib/testing';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
 let counter = 0;
@@ -32,4 +37,40 @@ export class Ns {
   destroy(): void {
     run(['ip', 'netns', 'del', this.name]);
   }
+}
+
+export interface Keepalived {
+  child: ChildProcess;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** keepalived in NS with CONF, its pid files in DIR; stop() ends it and its children by PID. */
+export function startKeepalived(ns: Ns, dir: string, conf: string): Keepalived {
+  const file = join(dir, 'keepalived.conf');
+  writeFileSync(file, conf);
+  const pids = ['main', 'vrrp', 'check'].map((n) => join(dir, `${n}.pid`));
+  const child = spawn('ip', ['netns', 'exec', ns.name, 'keepalived', '-f', file, '-p', pids[0]!, '-r', pids[1]!, '-c', pids[2]!, '-l', '-D', '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (b: Buffer) => { log += b.toString(); });
+  child.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    child,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+      // a parent that would not stop: its VRRP child (by its PID file) and itself, by PID
+      if (!done) {
+        for (const f of pids) {
+          if (!existsSync(f)) continue;
+          const pid = Number(readFileSync(f, 'utf8').trim());
+          if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        }
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
 }

@@ -5,13 +5,12 @@
  * built CLI in a third namespace.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ha, haRun, needsRoot, oneLine, which } from '@ha/lib/testing';
-import { Ns } from './ns.js';
+import { Ns, startKeepalived } from './ns.js';
 import { PeerTable, masterDownMs, renderPeers, type PeerProblemKind, type PeerReport } from '../src/peers.js';
 import { VrrpSocket } from '../src/sockets.js';
 import { VRRP_GROUP_V4, encodeAdvert, passwordBytes } from '../src/packet.js';
@@ -210,31 +209,6 @@ test('the text table: a row per router, then the problems; an empty report says 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function startKeepalived(ns: Ns, dir: string, conf: string): { child: ChildProcess; log: () => string; stop: () => Promise<void> } {
-  const file = join(dir, 'keepalived.conf');
-  writeFileSync(file, conf);
-  const pids = ['main', 'vrrp', 'check'].map((n) => join(dir, `${n}.pid`));
-  const child = spawn('ip', ['netns', 'exec', ns.name, 'keepalived', '-f', file, '-p', pids[0]!, '-r', pids[1]!, '-c', pids[2]!, '-l', '-D', '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (b: Buffer) => { log += b.toString(); });
-  child.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    child,
-    log: () => log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return;
-      for (const f of pids) {
-        if (!existsSync(f)) continue;
-        const pid = Number(readFileSync(f, 'utf8').trim());
-        if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      }
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 describe('ha vrrp peers on a bridge: keepalived and our own socket both master of VRID 51', { skip: needsRoot || (!which('keepalived') && 'keepalived is not installed (apt-get install -y keepalived)') }, () => {
   const spaces: Ns[] = [];

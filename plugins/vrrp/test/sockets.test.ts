@@ -8,8 +8,7 @@
  * advertise a higher priority, taking over ~3.8 s after we stop.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,7 +17,7 @@ import { VrrpSocket, Announcer, interfaceInfo, type InterfaceInfo } from '../src
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, encodeAdvert, parseAdvert, passwordBytes } from '../src/packet.js';
 import type { Advert, Received } from '../src/types.js';
 
-import { Ns } from './ns.js';
+import { type Keepalived, Ns, startKeepalived } from './ns.js';
 
 interface Pair {
   a: Ns;
@@ -219,42 +218,8 @@ describe('VrrpSocket and Announcer between two namespaces', { skip: needsRoot },
 
 // ---- keepalived ----
 
-interface Keepalived {
-  child: ChildProcess;
-  log(): string;
-  stop(): Promise<void>;
-}
-
 const haveKeepalived = which('keepalived');
 
-function startKeepalived(ns: Ns, dir: string, conf: string): Keepalived {
-  const file = join(dir, 'keepalived.conf');
-  writeFileSync(file, conf);
-  const pids = ['main', 'vrrp', 'check'].map((n) => join(dir, `${n}.pid`));
-  const child = spawn('ip', ['netns', 'exec', ns.name, 'keepalived', '-f', file, '-p', pids[0]!, '-r', pids[1]!, '-c', pids[2]!, '-l', '-D', '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (b: Buffer) => { log += b.toString(); });
-  child.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    child,
-    log: () => log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-      // a parent that would not stop: its VRRP child (by its PID file) and itself, by PID
-      if (!done) {
-        for (const f of pids) {
-          if (!existsSync(f)) continue;
-          const pid = Number(readFileSync(f, 'utf8').trim());
-          if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-        }
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
 
 function instanceConf(o: { state: 'MASTER' | 'BACKUP'; priority: number; password: string; vips: string[] }): string {
   return `global_defs {
