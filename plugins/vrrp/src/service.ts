@@ -234,7 +234,12 @@ export class VrrpService implements Service<VrrpSection> {
     const changes: string[] = [];
     const old = this.section;
     this.section = next;
-    // scripts first: instances may track new ones
+    // scripts first: instances may track new ones; another script user restarts them all
+    if ((old.scriptUser ?? DEFAULTS.scriptUser) !== (next.scriptUser ?? DEFAULTS.scriptUser)) {
+      for (const src of this.scriptSources.values()) src.stop(false);
+      this.scriptSources.clear();
+      changes.push(`vrrp scripts now run as ${next.scriptUser ?? DEFAULTS.scriptUser}`);
+    }
     this.startScripts(next, changes);
     this.watchFiles(next);
     const oldByIdentity = new Map<string, string>();
@@ -350,9 +355,11 @@ export class VrrpService implements Service<VrrpSection> {
   private queueOf(name: string): NotifyQueue {
     let q = this.queues.get(name);
     if (!q) {
+      const service = this;
       q = new NotifyQueue({
-        timeoutMs: (this.section.notifyTimeout ?? DEFAULTS.notifyTimeout) * 1000,
-        runAs: this.runAs(),
+        // read at each run: a reload that changes notifyTimeout applies to queues already made
+        get timeoutMs() { return (service.section.notifyTimeout ?? DEFAULTS.notifyTimeout) * 1000; },
+        get runAs() { return service.runAs(); },
         onDone: (r) => {
           const runner = this.runners.get(name);
           if (runner) {
