@@ -34,6 +34,8 @@ export interface Tracked { weight?: number; reverse?: boolean }
 export interface TrackInterface extends Tracked { interface: string }
 export interface TrackFile extends Tracked { path: string }
 export interface TrackScript extends Tracked { script: string }
+/** A health check of the check plugin, by name (its results come over the agent's event bus). */
+export interface TrackCheck extends Tracked { check: string }
 
 export interface Notify {
   master?: string;
@@ -68,6 +70,11 @@ export interface Instance {
   trackInterfaces?: TrackInterface[];
   trackFiles?: TrackFile[];
   trackScripts?: TrackScript[];
+  /**
+   * Health checks (the check plugin's, by name): a check that has reported nothing yet
+   * contributes nothing, and with weight 0 (the default) holds the instance in FAULT.
+   */
+  trackChecks?: TrackCheck[];
   /** Gratuitous ARP / NA on becoming master: a burst, another after `garpDelay` s, a refresh every `garpRefresh` s (0 off). */
   garpRepeat?: number;
   garpDelay?: number;
@@ -154,6 +161,7 @@ export const vrrpSectionSchema: JsonSchema = {
           trackInterfaces: { type: 'array', maxItems: 64, items: tracked('interface', { type: 'string', format: 'ifname' }) },
           trackFiles: { type: 'array', maxItems: 64, items: tracked('path', text()) },
           trackScripts: { type: 'array', maxItems: 64, items: tracked('script', { type: 'string', pattern: NAME }) },
+          trackChecks: { type: 'array', maxItems: 64, items: tracked('check', { type: 'string', pattern: NAME }) },
           garpRepeat: range(LIMITS.garpRepeat),
           garpDelay: range(LIMITS.garpDelay, 'number'),
           garpRefresh: range(LIMITS.garpRefresh, 'number'),

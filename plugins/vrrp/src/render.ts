@@ -21,7 +21,7 @@ export interface InstanceView {
   auth: 'none' | 'pass';
   unicastSource?: string;
   unicastPeers: string[];
-  tracking: Array<{ kind: 'interface' | 'file' | 'script'; name: string; weight?: number; reverse: boolean }>;
+  tracking: Array<{ kind: 'interface' | 'file' | 'script' | 'check'; name: string; weight?: number; reverse: boolean }>;
 }
 
 export function describeInstance(name: string, i: Instance): InstanceView {
@@ -45,6 +45,7 @@ export function describeInstance(name: string, i: Instance): InstanceView {
       ...(i.trackInterfaces ?? []).map((t) => ({ kind: 'interface' as const, name: t.interface, ...(t.weight !== undefined ? { weight: t.weight } : {}), reverse: t.reverse ?? false })),
       ...(i.trackFiles ?? []).map((t) => ({ kind: 'file' as const, name: t.path, ...(t.weight !== undefined ? { weight: t.weight } : {}), reverse: t.reverse ?? false })),
       ...(i.trackScripts ?? []).map((t) => ({ kind: 'script' as const, name: t.script, ...(t.weight !== undefined ? { weight: t.weight } : {}), reverse: t.reverse ?? false })),
+      ...(i.trackChecks ?? []).map((t) => ({ kind: 'check' as const, name: t.check, ...(t.weight !== undefined ? { weight: t.weight } : {}), reverse: t.reverse ?? false })),
     ],
   };
 }

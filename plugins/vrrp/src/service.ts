@@ -169,6 +169,22 @@ export class VrrpService implements Service<VrrpSection> {
       promote: (params: unknown) => this.promote(params),
     };
     this.registerMetrics();
+    this.followChecks();
+  }
+
+  private checkSubscription?: { close(): void };
+
+  /**
+   * Health-check results from the check plugin's service: events of source "checks", type
+   * "result", data {name, ok}. They feed the 'check' trackers by name.
+   */
+  private followChecks(): void {
+    this.checkSubscription = this.ctx.bus.subscribe((e) => {
+      const d = e.data as { name?: unknown; ok?: unknown } | undefined;
+      if (e.type !== 'result' || typeof d?.name !== 'string' || typeof d.ok !== 'boolean') return;
+      if (!this.registry.has('check', d.name)) this.registry.register('check', d.name);
+      this.registry.update('check', d.name, { ok: d.ok });
+    }, { sources: ['checks'], name: 'vrrp check trackers' });
   }
 
   async run(section: VrrpSection): Promise<void> {
@@ -297,6 +313,7 @@ export class VrrpService implements Service<VrrpSection> {
     this.ctx.clock.clearTimer(this.fileTimer);
     this.links?.stop();
     for (const m of this.metricNames) this.ctx.metrics.removeSingleMetric(m);
+    this.checkSubscription?.close();
     // let the STOP notifications start before the process goes
     await new Promise((r) => setTimeout(r, 10));
     this.wire.close();

@@ -76,6 +76,7 @@ export function trackerRefs(i: Instance, scripts: Record<string, { weight?: numb
     ...(i.trackInterfaces ?? []).filter((t) => t.interface !== i.interface || t.weight).map((t) => ({ kind: 'interface' as const, name: t.interface, weight: t.weight ?? 0, reverse: t.reverse ?? false })),
     ...(i.trackFiles ?? []).map((t) => ({ kind: 'file' as const, name: t.path, weight: t.weight ?? 1, reverse: t.reverse ?? false })),
     ...(i.trackScripts ?? []).map((t) => ({ kind: 'script' as const, name: t.script, weight: t.weight ?? scripts[t.script]?.weight ?? 0, reverse: t.reverse ?? false })),
+    ...(i.trackChecks ?? []).map((t) => ({ kind: 'check' as const, name: t.check, weight: t.weight ?? 0, reverse: t.reverse ?? false })),
   ];
 }
 
@@ -549,7 +550,7 @@ export function allVips(i: Instance): string[] {
   return [...advertisedVips(i), ...(i.excludedVips ?? []).map((v) => (parseVip(v) as { text: string }).text)];
 }
 
-const SHOWN: Array<keyof Instance> = ['priority', 'advertInterval', 'version', 'vips', 'excludedVips', 'nopreempt', 'preemptDelay', 'accept', 'authPass', 'unicastPeers', 'trackInterfaces', 'trackFiles', 'trackScripts', 'garpRepeat', 'garpDelay', 'garpRefresh', 'notify'];
+const SHOWN: Array<keyof Instance> = ['priority', 'advertInterval', 'version', 'vips', 'excludedVips', 'nopreempt', 'preemptDelay', 'accept', 'authPass', 'unicastPeers', 'trackInterfaces', 'trackFiles', 'trackScripts', 'trackChecks', 'garpRepeat', 'garpDelay', 'garpRefresh', 'notify'];
 
 function describeChanges(name: string, a: Instance, b: Instance): string[] {
   const out: string[] = [];

@@ -120,3 +120,28 @@ test('control methods refuse what makes no sense; metrics show every instance', 
   assert.match(text, /ha_vrrp_adverts_sent_total\{instance="VI_1"\} [1-9]/);
   await s.stop();
 });
+
+test('health checks published on the event bus are trackers by name: a failing check with weight 0 is a FAULT', async () => {
+  const lan = new Lan();
+  const a = lan.node('a', '192.0.2.11');
+  const ctx = context(lan, []);
+  const s = new VrrpService(ctx, { wire: a, kernel: a, watchLinks: false });
+  await s.run({ instances: { VI_1: { interface: 'eth0', vrid: 51, priority: 150, vips: ['192.0.2.100/24'], trackChecks: [{ check: 'web' }, { check: 'db', weight: -50 }] } } });
+  // no result yet from the weight-0 check: held in FAULT
+  await run(lan, 4000);
+  assert.deepEqual(states(s), { VI_1: 'FAULT' });
+  ctx.bus.publish('checks', 'result', { name: 'web', ok: true });
+  ctx.bus.publish('checks', 'result', { name: 'db', ok: true });
+  await run(lan, 4000);
+  assert.deepEqual(states(s), { VI_1: 'MASTER' });
+  ctx.bus.publish('checks', 'result', { name: 'db', ok: false });
+  await run(lan, 100);
+  assert.equal(s.methods.status(undefined).instances[0]!.effectivePriority, 100);
+  const db = s.methods.status(undefined).instances[0]!.trackers.find((t) => t.name === 'db')!;
+  assert.deepEqual([db.kind, db.ok, db.contribution], ['check', false, -50]);
+  ctx.bus.publish('checks', 'result', { name: 'web', ok: false });
+  await run(lan, 100);
+  assert.deepEqual(states(s), { VI_1: 'FAULT' });
+  assert.equal(a.vips.size, 0);
+  await s.stop();
+});
