@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { Notify } from './model.js';
 
 export interface NotifyJob {
@@ -54,6 +55,18 @@ export function transitionJobs(kind: 'INSTANCE' | 'GROUP', name: string, state: 
   return jobs;
 }
 
+/**
+ * How to run a command line: /bin/sh -c, and when the agent runs at a raised priority (ha agent
+ * run --nice), through nice(1) back to priority 0, so a script never competes with the adverts.
+ */
+export function shellCommand(line: string): [string, string[]] {
+  let prio = 0;
+  try {
+    prio = getPriority();
+  } catch { /* as we are */ }
+  return prio < 0 ? ['nice', ['-n', String(-prio), '/bin/sh', '-c', line]] : ['/bin/sh', ['-c', line]];
+}
+
 /** Quote an argument for /bin/sh. */
 const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
 
@@ -97,7 +110,8 @@ export class NotifyQueue {
       let timedOut = false;
       let child;
       try {
-        child = spawn('/bin/sh', ['-c', line], {
+        const [file, argv] = shellCommand(line);
+        child = spawn(file, argv, {
           stdio: 'ignore', detached: true, env: this.options.env ?? { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
           ...(this.options.runAs.uid !== undefined ? { uid: this.options.runAs.uid } : {}),
           ...(this.options.runAs.gid !== undefined ? { gid: this.options.runAs.gid } : {}),

@@ -12,7 +12,7 @@ import type { TimerHandle } from '@ha/lib/agent';
 import { NETLINK_ROUTE, decodeLink, listLinks } from '@ha/lib/netlink';
 import { Counter, Gauge } from 'prom-client';
 import { DEFAULTS, Instance, Script, VrrpSection } from './model.js';
-import { NotifyQueue, lookupUser, transitionJobs } from './notify.js';
+import { NotifyQueue, lookupUser, shellCommand, transitionJobs } from './notify.js';
 import { RiseFall, TrackerKind, TrackerRegistry } from './priority.js';
 import { SyncGroup } from './group.js';
 import { InstanceRunner, InstanceStatus, RunnerDeps, identityOf } from './speaker.js';
@@ -111,7 +111,8 @@ class ScriptSource {
     if (this.running) return;
     this.running = true;
     const timeout = (this.script.timeout ?? this.script.interval ?? DEFAULTS.scriptInterval) * 1000;
-    const child = spawn('/bin/sh', ['-c', this.script.command], {
+    const [file, argv] = shellCommand(this.script.command);
+    const child = spawn(file, argv, {
       stdio: 'ignore', detached: true, ...(this.runAs.uid !== undefined ? { uid: this.runAs.uid, gid: this.runAs.gid } : {}),
     });
     let timedOut = false;

@@ -1,4 +1,6 @@
-import { HaCommand, Logger, LogFormat, LogLevel, debugEnabled, stateFlags, wholeNumberFlag } from '@ha/lib';
+import { setPriority } from 'node:os';
+import * as Flags from '@oclif/core/flags';
+import { HaCommand, Logger, LogFormat, LogLevel, UsageError, debugEnabled, stateFlags, wholeNumberFlag } from '@ha/lib';
 import { Agent, AgentRunResult, loadServiceProviders, resolveSocketPath, runFlags, socketFlags } from '@ha/lib/agent';
 import { loadProviders, resolveStatePath } from '@ha/lib/state';
 
@@ -22,6 +24,16 @@ Every event (a reload, a service started or stopped, what the services publish) 
     ...stateFlags,
     ...socketFlags,
     ...runFlags,
+    nice: Flags.custom<number>({
+      summary: 'Scheduling priority of the agent, -20 to 19 (default -10).',
+      description: 'Protocol timers (a VRRP master advertising every 100 ms) must fire on time on a busy machine: the agent raises its own priority (as keepalived offers with vrrp_priority); the scripts it runs are put back at 0.',
+      helpValue: 'N',
+      parse: async (input) => {
+        const n = /^-?\d{1,2}$/.test(input.trim()) ? Number(input) : Number.NaN;
+        if (!(n >= -20 && n <= 19)) throw new UsageError(`--nice: "${input}" is not a whole number from -20 to 19`);
+        return n;
+      },
+    })(),
     'stop-timeout': wholeNumberFlag({ summary: 'Seconds that stopping every service may take in all, before the agent exits anyway.', range: { min: 1, max: 3600 }, helpValue: 'SECONDS' }),
   };
 
@@ -30,6 +42,11 @@ Every event (a reload, a service started or stopped, what the services publish) 
     const level = (flags['log-level'] ?? (debugEnabled() ? 'debug' : 'info')) as LogLevel;
     // journald stamps each line itself
     const logger = new Logger({ level, format: (flags['log-format'] ?? 'text') as LogFormat, noTime: Boolean(process.env.JOURNAL_STREAM) });
+    try {
+      setPriority(flags.nice ?? -10);
+    } catch (error) {
+      logger.warn(`cannot set the agent's scheduling priority to ${flags.nice ?? -10}: ${(error as Error).message}`);
+    }
     const [sections, services] = await Promise.all([loadProviders(this.config), loadServiceProviders(this.config)]);
     const agent = new Agent({
       stateFile: resolveStatePath(flags.state),
