@@ -4,6 +4,8 @@ export type WatchHandle = { readonly __watch: unique symbol };
 export interface HaNative {
   /** flock(2): 0 or -errno. */
   flock(fd: number, operation: number): number;
+  /** sched_setscheduler(2) of one thread (tid 0: the calling one): 0 or -errno. */
+  schedSetScheduler(tid: number, policy: number, priority: number): number;
   /** setns(2) with CLONE_NEWNET for this thread: 0 or -errno. */
   setns(fd: number): number;
   /** socket(2), always non-blocking and close-on-exec: the descriptor or -errno. */
@@ -35,6 +37,10 @@ export interface HaNative {
 }
 
 export function native(): HaNative;
+export const SCHED_OTHER: 0;
+export const SCHED_FIFO: 1;
+export const SCHED_RR: 2;
+export const SCHED_RESET_ON_FORK: 0x40000000;
 export const LOCK_SH: 1;
 export const LOCK_EX: 2;
 export const LOCK_NB: 4;

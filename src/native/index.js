@@ -23,3 +23,7 @@ export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
+export const SCHED_OTHER = 0;
+export const SCHED_FIFO = 1;
+export const SCHED_RR = 2;
+export const SCHED_RESET_ON_FORK = 0x40000000;

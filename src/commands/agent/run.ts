@@ -1,7 +1,7 @@
 import { setPriority } from 'node:os';
 import * as Flags from '@oclif/core/flags';
 import { HaCommand, Logger, LogFormat, LogLevel, UsageError, debugEnabled, stateFlags, wholeNumberFlag } from '@ha/lib';
-import { Agent, AgentRunResult, loadServiceProviders, resolveSocketPath, runFlags, socketFlags } from '@ha/lib/agent';
+import { Agent, AgentRunResult, goRealtime, loadServiceProviders, resolveSocketPath, runFlags, socketFlags } from '@ha/lib/agent';
 import { loadProviders, resolveStatePath } from '@ha/lib/state';
 
 export default class AgentRun extends HaCommand<AgentRunResult> {
@@ -34,6 +34,12 @@ Every event (a reload, a service started or stopped, what the services publish) 
         return n;
       },
     })(),
+    realtime: wholeNumberFlag({
+      summary: 'SCHED_FIFO priority of the agent, 1 to 99, or 0 for none (default 10).',
+      description: 'Like keepalived\'s vrrp_rt_priority: adverts keep time however loaded the machine is. The scripts the agent runs are ordinary tasks (SCHED_RESET_ON_FORK).',
+      range: { min: 0, max: 99 },
+      helpValue: 'N',
+    }),
     'stop-timeout': wholeNumberFlag({ summary: 'Seconds that stopping every service may take in all, before the agent exits anyway.', range: { min: 1, max: 3600 }, helpValue: 'SECONDS' }),
   };
 
@@ -47,6 +53,9 @@ Every event (a reload, a service started or stopped, what the services publish) 
     } catch (error) {
       logger.warn(`cannot set the agent's scheduling priority to ${flags.nice ?? -10}: ${(error as Error).message}`);
     }
+    const rt = flags.realtime ?? 10;
+    const why = rt > 0 ? goRealtime(rt) : undefined;
+    if (why) logger.warn(`cannot use realtime scheduling (SCHED_FIFO ${rt}): ${why}; running at normal priority`);
     const [sections, services] = await Promise.all([loadProviders(this.config), loadServiceProviders(this.config)]);
     const agent = new Agent({
       stateFile: resolveStatePath(flags.state),

@@ -119,6 +119,19 @@ static napi_value js_setns(napi_env env, napi_callback_info info) {
   return setns(fd, CLONE_NEWNET) == 0 ? number(env, 0) : errno_result(env, errno);
 }
 
+/*
+ * schedSetScheduler(tid, policy, priority) -> 0 | -errno: sched_setscheduler(2) of one thread (0:
+ * the calling one). The agent puts its threads at SCHED_FIFO | SCHED_RESET_ON_FORK, so that its
+ * protocol timers keep time on a loaded machine and the scripts it starts run as ordinary tasks.
+ */
+static napi_value js_sched_setscheduler(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t tid, policy, priority;
+  if (!arg_int(env, argv, argc, 0, &tid) || !arg_int(env, argv, argc, 1, &policy) || !arg_int(env, argv, argc, 2, &priority)) return NULL;
+  struct sched_param param = {.sched_priority = priority};
+  return sched_setscheduler(tid, policy, &param) == 0 ? number(env, 0) : errno_result(env, errno);
+}
+
 /* socket(domain, type, protocol) -> fd | -errno; always non-blocking and close-on-exec. */
 static napi_value js_socket(napi_env env, napi_callback_info info) {
   ARGS(3);
@@ -476,7 +489,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"flock", js_flock},       {"setns", js_setns},   {"socket", js_socket},         {"close", js_close},
       {"setsockopt", js_setsockopt}, {"getsockopt", js_getsockopt}, {"bind", js_bind},   {"getsockname", js_getsockname},
       {"sendmsg", js_sendmsg},   {"recvmsg", js_recvmsg}, {"recvNetlink", js_recv_netlink}, {"watch", js_watch},
-      {"unwatch", js_unwatch},   {"ref", js_ref},
+      {"unwatch", js_unwatch},   {"ref", js_ref},         {"schedSetScheduler", js_sched_setscheduler},
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     napi_value f;

@@ -16,3 +16,4 @@ export * from './notify.js';
 export * from './unit.js';
 export * from './flags.js';
 export * from './run.js';
+export * from './realtime.js';
