@@ -101,7 +101,7 @@ export class InstanceRunner {
   /** Sends are failing (said once, until one works again). */
   private sendFailing = false;
   /** Where the master's adverts come from, for status. */
-  private masterSeen?: { address: string; priority: number; intervalCs: number; at: string };
+  private masterSeen?: { address: string; priority: number; intervalCs: number; at: number };
 
   constructor(
     public name: string,
@@ -137,10 +137,11 @@ export class InstanceRunner {
    */
   async start(options: { deferStartup?: boolean } = {}): Promise<void> {
     this.link = await this.deps.kernel.link(this.cfg.interface);
+    this.derived = undefined;
     this.endpoint = { ifname: this.cfg.interface, ifindex: this.link.ifindex, family: this.family, source: this.cfg.unicastSource, unicast: (this.cfg.unicastPeers ?? []).length > 0 };
     this.machine = new VrrpMachine(this.machineConfig());
     await this.removeLeftovers();
-    this.leaveWire = this.deps.wire.join(this.endpoint, (payload, rx) => this.receive(payload, rx));
+    this.leaveWire = this.deps.wire.join(this.endpoint, this.cfg.vrid, (payload, rx) => this.receive(payload, rx));
     this.followTrackers();
     if (!options.deferStartup) this.apply([{ type: 'startup' }]);
   }
@@ -167,6 +168,7 @@ export class InstanceRunner {
     const changes = describeChanges(this.name, before, next);
     this.cfg = next;
     this.scripts = scripts;
+    this.derived = undefined;
     const master = this.state === 'MASTER';
     const oldVips = allVips(before);
     const newVips = allVips(next);
@@ -189,7 +191,27 @@ export class InstanceRunner {
     this.recompute();
   }
 
+  /** What every packet needs, derived once per configuration (machineConfig, VIP addresses, auth, encoded adverts). */
+  private derived?: { config: InstanceConfig; addresses: string[]; authData?: Uint8Array; adverts: Map<string, Uint8Array> };
+
+  private get d(): NonNullable<InstanceRunner['derived']> {
+    if (!this.derived) {
+      const config = this.buildMachineConfig();
+      this.derived = {
+        config,
+        addresses: advertisedVips(this.cfg).map((v) => vip(v).address),
+        ...(this.cfg.authPass ? { authData: passwordBytes(this.cfg.authPass) } : {}),
+        adverts: new Map(),
+      };
+    }
+    return this.derived;
+  }
+
   private machineConfig(): InstanceConfig {
+    return this.d.config;
+  }
+
+  private buildMachineConfig(): InstanceConfig {
     const i = this.cfg;
     const interval = i.advertInterval ?? DEFAULTS.advertInterval;
     return {
@@ -259,11 +281,12 @@ export class InstanceRunner {
       this.count('own_packet');
       return;
     }
+    const d = this.d;
     const reason = checkAdvert(a, rx, {
-      version: this.version,
-      intervalCs: this.machineConfig().intervalCs,
-      authType: this.cfg.authPass ? AUTH_PASS : AUTH_NONE,
-      ...(this.cfg.authPass ? { authData: passwordBytes(this.cfg.authPass) } : {}),
+      version: d.config.version,
+      intervalCs: d.config.intervalCs,
+      authType: d.authData ? AUTH_PASS : AUTH_NONE,
+      ...(d.authData ? { authData: d.authData } : {}),
     });
     if (reason || a.intervalCs === 0) {
       // an interval of 0 would make a v3 backup's master down interval its skew alone
@@ -272,8 +295,13 @@ export class InstanceRunner {
     }
     this.stats.advertsReceived++;
     if (a.priority === 0) this.stats.priorityZeroReceived++;
-    if (addressListDiffers(a, advertisedVips(this.cfg).map((v) => vip(v).address))) this.stats.addressListMismatch++;
-    this.masterSeen = { address: rx.source, priority: a.priority, intervalCs: a.intervalCs, at: this.wall() };
+    if (addressListDiffers(a, d.addresses)) this.stats.addressListMismatch++;
+    // wall-clock ms, formatted only when someone asks (status)
+    const seen = this.masterSeen ??= { address: rx.source, priority: a.priority, intervalCs: a.intervalCs, at: 0 };
+    seen.address = rx.source;
+    seen.priority = a.priority;
+    seen.intervalCs = a.intervalCs;
+    seen.at = this.deps.wallClock ? this.deps.wallClock().getTime() : Date.now();
     this.apply([{ type: 'advert', source: rx.source, advert: a }]);
   }
 
@@ -343,24 +371,37 @@ export class InstanceRunner {
     });
   }
 
+  /** The advert's bytes for a priority and destination (the checksum covers both in v3), made once. */
+  private advertBytes(priority: number, destination: string): Uint8Array {
+    const d = this.d;
+    const key = `${priority} ${destination}`;
+    let bytes = d.adverts.get(key);
+    if (!bytes) {
+      const cfg = d.config;
+      const advert: Advert = {
+        version: cfg.version,
+        family: cfg.family,
+        vrid: cfg.vrid,
+        priority,
+        intervalCs: cfg.intervalCs,
+        addresses: d.addresses.slice(0, cfg.version === 2 ? MAX_V2_ADDRESSES : 255),
+        authType: d.authData ? AUTH_PASS : AUTH_NONE,
+        ...(d.authData ? { authData: d.authData } : {}),
+      };
+      bytes = encodeAdvert(advert, this.sourceAddress() ?? (this.family === 4 ? '0.0.0.0' : '::'), destination);
+      // a bounded cache: priorities change at run time (trackers, demotion)
+      if (d.adverts.size > 64) d.adverts.clear();
+      d.adverts.set(key, bytes);
+    }
+    return bytes;
+  }
+
   private sendAdvert(priority: number): void {
-    const cfg = this.machineConfig();
-    const advert: Advert = {
-      version: cfg.version,
-      family: cfg.family,
-      vrid: cfg.vrid,
-      priority,
-      intervalCs: cfg.intervalCs,
-      addresses: advertisedVips(this.cfg).map((v) => vip(v).address).slice(0, cfg.version === 2 ? MAX_V2_ADDRESSES : 255),
-      authType: this.cfg.authPass ? AUTH_PASS : AUTH_NONE,
-      ...(this.cfg.authPass ? { authData: passwordBytes(this.cfg.authPass) } : {}),
-    };
-    const source = this.sourceAddress() ?? (this.family === 4 ? '0.0.0.0' : '::');
     const peers = this.cfg.unicastPeers ?? [];
     const destinations = peers.length ? peers : [this.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6];
     for (const d of destinations) {
       try {
-        this.deps.wire.send(this.endpoint, encodeAdvert(advert, source, d), d);
+        this.deps.wire.send(this.endpoint, this.advertBytes(priority, d), d);
         this.stats.advertsSent++;
         if (priority === 0) this.stats.priorityZeroSent++;
         if (this.sendFailing) this.deps.logger.info(`${this.name}: adverts are sent again`, { instance: this.name });
@@ -484,7 +525,7 @@ export class InstanceRunner {
       })),
       master: snap.state === 'MASTER'
         ? { address: this.sourceAddress() ?? '', priority: snap.effectivePriority, advertInterval: snap.advertIntervalCs / 100, self: true }
-        : this.masterSeen ? { address: this.masterSeen.address, priority: this.masterSeen.priority, advertInterval: this.masterSeen.intervalCs / 100, self: false, lastSeen: this.masterSeen.at } : null,
+        : this.masterSeen ? { address: this.masterSeen.address, priority: this.masterSeen.priority, advertInterval: this.masterSeen.intervalCs / 100, self: false, lastSeen: new Date(this.masterSeen.at).toISOString() } : null,
       advertInterval: snap.advertIntervalCs / 100,
       masterAdvertInterval: snap.masterAdverIntervalCs / 100,
       skew: snap.skewMs / 1000,

@@ -37,8 +37,12 @@ export interface Link {
 }
 
 export interface Wire {
-  /** Open (or share) the endpoint; `handler` hears every packet on it. Returns a function that leaves. */
-  join(endpoint: Endpoint, handler: PacketHandler): () => void;
+  /**
+   * Open (or share) the endpoint; `handler` hears the packets on it whose VRID byte is `vrid`
+   * (one instance per VRID, interface and family, so each packet is parsed once). Returns a
+   * function that leaves.
+   */
+  join(endpoint: Endpoint, vrid: number, handler: PacketHandler): () => void;
   send(endpoint: Endpoint, payload: Uint8Array, destination: string): void;
   announce(link: Link, vip: string): void;
   close(): void;
@@ -58,7 +62,10 @@ const key = (e: Endpoint): string => `${e.ifname}/${e.family}/${e.source ?? ''}/
 
 interface Shared {
   socket: VrrpSocket;
-  handlers: Set<PacketHandler>;
+  /** By VRID (the payload's second byte). */
+  handlers: Map<number, PacketHandler>;
+  /** Packets too short to name a VRID, or for a VRID nobody here runs. */
+  unclaimed: number;
 }
 
 /** The real wire: raw sockets through ha's native addon. */
@@ -68,23 +75,25 @@ export class SocketWire implements Wire {
 
   constructor(private readonly onError: (error: Error) => void = () => undefined) {}
 
-  join(endpoint: Endpoint, handler: PacketHandler): () => void {
+  join(endpoint: Endpoint, vrid: number, handler: PacketHandler): () => void {
     const k = key(endpoint);
     let shared = this.sockets.get(k);
     if (!shared) {
       const socket = VrrpSocket.open({ family: endpoint.family, ifname: endpoint.ifname, ifindex: endpoint.ifindex, source: endpoint.source, unicast: endpoint.unicast });
-      const handlers = new Set<PacketHandler>();
+      const s: Shared = { socket, handlers: new Map(), unclaimed: 0 };
       socket.onError = this.onError;
       socket.onPacket((payload, rx) => {
-        for (const h of handlers) h(payload, rx);
+        const h = payload.length >= 2 ? s.handlers.get(payload[1]!) : undefined;
+        if (h) h(payload, rx);
+        else s.unclaimed++;
       });
-      shared = { socket, handlers };
+      shared = s;
       this.sockets.set(k, shared);
     }
-    shared.handlers.add(handler);
+    shared.handlers.set(vrid, handler);
     const s = shared;
     return () => {
-      s.handlers.delete(handler);
+      if (s.handlers.get(vrid) === handler) s.handlers.delete(vrid);
       if (s.handlers.size === 0) {
         s.socket.close();
         this.sockets.delete(k);

@@ -52,7 +52,7 @@ export class Node implements Wire, VipKernel {
   }
 
   // Wire
-  join(_e: Endpoint, handler: PacketHandler): () => void {
+  join(_e: Endpoint, _vrid: number, handler: PacketHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }
