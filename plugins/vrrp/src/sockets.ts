@@ -325,21 +325,29 @@ export class VrrpSocket extends WatchedSocket {
    * peer. Returns the bytes sent, or -errno (-EAGAIN when the socket buffer is full); never throws
    * for a network condition.
    */
+  /** sockaddr and control message per destination, made once (an advert goes out every interval). */
+  private readonly targets = new Map<string, { address: Buffer; control: Buffer | null }>();
+
   send(payload: Uint8Array, destination: string): number {
     if (this.closed) return -9; // EBADF
-    const ip = parseIp(destination);
-    if (!ip || ip.family !== (this.family === 4 ? 'ipv4' : 'ipv6')) throw new UsageError(`VRRP destination: "${destination}" is not an IPv${this.family} address`);
-    let address: Buffer;
-    let control: Buffer | null = null;
-    if (this.family === 4) {
-      address = sockaddrIn(ip.bytes);
-      // a unicast advert's source: IP_MULTICAST_IF only covers multicast
-      if (this.sourceBytes && ip.bytes[0]! < 224) control = inPktinfo(this.ifindex, this.sourceBytes);
-    } else {
-      address = sockaddrIn6(ip.bytes, this.ifindex);
-      if (this.sourceBytes && ip.bytes[0] !== 0xff) control = in6Pktinfo(this.ifindex, this.sourceBytes);
+    let target = this.targets.get(destination);
+    if (!target) {
+      const ip = parseIp(destination);
+      if (!ip || ip.family !== (this.family === 4 ? 'ipv4' : 'ipv6')) throw new UsageError(`VRRP destination: "${destination}" is not an IPv${this.family} address`);
+      let address: Buffer;
+      let control: Buffer | null = null;
+      if (this.family === 4) {
+        address = sockaddrIn(ip.bytes);
+        // a unicast advert's source: IP_MULTICAST_IF only covers multicast
+        if (this.sourceBytes && ip.bytes[0]! < 224) control = inPktinfo(this.ifindex, this.sourceBytes);
+      } else {
+        address = sockaddrIn6(ip.bytes, this.ifindex);
+        if (this.sourceBytes && ip.bytes[0] !== 0xff) control = in6Pktinfo(this.ifindex, this.sourceBytes);
+      }
+      target = { address, control };
+      if (this.targets.size < 256) this.targets.set(destination, target);
     }
-    const rc = native().sendmsg(this.fd, payload, address, control);
+    const rc = native().sendmsg(this.fd, payload, target.address, target.control);
     if (rc < 0) this.counters.sendErrors++;
     else this.counters.sent++;
     return rc;

@@ -118,12 +118,17 @@ export class InstanceRunner {
     return this.cfg;
   }
 
+  /** Family and version, derived from the configuration once (they are read for every packet). */
+  private fv?: { family: Family; version: VrrpVersion };
+
   get family(): Family {
-    return instanceFamily(this.cfg);
+    this.fv ??= { family: instanceFamily(this.cfg), version: instanceVersion(this.cfg) };
+    return this.fv.family;
   }
 
   get version(): VrrpVersion {
-    return instanceVersion(this.cfg);
+    this.fv ??= { family: instanceFamily(this.cfg), version: instanceVersion(this.cfg) };
+    return this.fv.version;
   }
 
   /** The state machine (a sync group coordinates the machines of its members). */
@@ -169,6 +174,7 @@ export class InstanceRunner {
     this.cfg = next;
     this.scripts = scripts;
     this.derived = undefined;
+    this.fv = undefined;
     const master = this.state === 'MASTER';
     const oldVips = allVips(before);
     const newVips = allVips(next);
