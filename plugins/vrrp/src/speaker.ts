@@ -536,6 +536,7 @@ export class InstanceRunner {
       masterAdvertInterval: snap.masterAdverIntervalCs / 100,
       skew: snap.skewMs / 1000,
       masterDownInterval: snap.masterDownMs / 1000,
+      nextTimer: snap.nextDeadline === undefined ? null : Math.max(0, Math.round(snap.nextDeadline - this.deps.clock.now())) / 1000,
       sourceAddress: this.sourceAddress() ?? null,
       preempt: !cfg.nopreempt,
       preemptDelay: cfg.preemptDelay ?? 0,
@@ -569,6 +570,8 @@ export interface InstanceStatus {
   masterAdvertInterval: number;
   skew: number;
   masterDownInterval: number;
+  /** Seconds until the next timer: the next advert (MASTER) or the master down timer (BACKUP); null when none runs. */
+  nextTimer: number | null;
   sourceAddress: string | null;
   preempt: boolean;
   preemptDelay: number;

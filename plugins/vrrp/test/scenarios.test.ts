@@ -280,6 +280,9 @@ describe('tracking: an interface (weight -60) and a file (weight 1)', { skip }, 
     await ha.waitState('VI_3', 'MASTER', 8000);
     const hb = await startHa(b, { instances: { VI_3: instance(3, 120, [`${VIP}/24`]) } });
     await hb.waitState('VI_3', 'BACKUP', 5000);
+    // B's master down timer runs from its start until it hears A: wait for an advert of A at 150,
+    // so that the takeover below is timed from A's adverts and not from B's start
+    await lan.waitFor(() => statusOf(hb, 'VI_3').master?.priority === 150, 3000, 'B hearing A at 150');
 
     // eth1 down
     const tDown = now();
@@ -295,7 +298,7 @@ describe('tracking: an interface (weight -60) and a file (weight 1)', { skip }, 
     // milliseconds after `ip link` began, and a periodic advert can fall in between)
     const last150 = cap.vrrp({ from: a, vrid: 3, prio: 150, until: at90.t }).at(-1)!;
     figure(`B took over ${s3(bFirst.t - last150.t)} after A's last advert at 150 (master down of B ${s3(masterDown(120))}; A kept advertising at 90 meanwhile: ${cap.vrrp({ from: a, vrid: 3, prio: 90, since: tDown, until: bFirst.t }).length} adverts)`);
-    near(bFirst.t - last150.t, masterDown(120), 0.3, 'B takeover');
+    near(bFirst.t - last150.t, masterDown(120), 0.3, `B takeover (A's adverts from 1.5 s before: ${cap.vrrp({ from: a, vrid: 3, since: tDown - 1.5, until: bFirst.t }).map((p) => `${(p.t - tDown).toFixed(3)}:${p.prio}`).join(' ')}; B's: ${cap.vrrp({ from: b, vrid: 3, since: tDown - 1.5, until: bFirst.t + 0.01 }).map((p) => `${(p.t - tDown).toFixed(3)}:${p.prio}`).join(' ')})`);
     await ha.waitState('VI_3', 'BACKUP', 2000);
     await lan.waitFor(() => b.vips().includes(VIP) && !a.vips().includes(VIP), 2000, 'the VIP on B only');
 
