@@ -4,7 +4,7 @@
  * trackers to the same registry), notifications in order, sync groups, reloads that keep what did
  * not change, and the control methods `vrrp.status`, `vrrp.stats`, `vrrp.demote`, `vrrp.promote`.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { UsageError } from '@ha/lib';
 import type { Service, ServiceContext } from '@ha/lib/agent';
@@ -77,14 +77,22 @@ class LinkSource {
   }
 }
 
-/** A track_file: the integer in the file, read every second (bounded read). */
+/**
+ * A track_file: the integer at the start of the file, read every second. At most 64 bytes are
+ * read, without blocking, so a huge file, a device (/dev/zero) or a FIFO costs nothing.
+ */
 function readTrackFile(path: string): number {
+  let fd: number | undefined;
   try {
-    const text = readFileSync(path, { encoding: 'utf8', flag: 'r' }).slice(0, 64).trim();
-    const n = /^[+-]?\d{1,10}/.exec(text);
-    return n ? Number(n[0]) : 0;
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, 64, null);
+    const m = /^\s*[+-]?\d{1,10}/.exec(buf.toString('utf8', 0, n));
+    return m ? Number(m[0]) : 0;
   } catch {
     return 0;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -461,7 +469,6 @@ export class VrrpService implements Service<VrrpSection> {
     // a service started again (the section removed, then back) replaces the metrics of the last one
     for (const m of registry.getMetricsAsArray()) if (m.name.startsWith('ha_vrrp_')) registry.removeSingleMetric(m.name);
     const each = (fn: (r: InstanceRunner) => void): void => { for (const r of this.runners.values()) fn(r); };
-    const service = this;
     new Gauge({
       name: 'ha_vrrp_state', help: 'VRRP instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP (keepalived\'s numbers).', labelNames: ['instance', 'interface', 'vrid'], registers: [registry],
       collect() { this.reset(); each((r) => this.set({ instance: r.name, interface: r.config.interface, vrid: String(r.config.vrid) }, STATE_NUMBER[r.state])); },
@@ -487,7 +494,6 @@ export class VrrpService implements Service<VrrpSection> {
       name: 'ha_vrrp_packet_errors_total', help: 'Received VRRP packets refused, by reason (keepalived\'s counter names).', labelNames: ['instance', 'reason'], registers: [registry],
       collect() { this.reset(); each((r) => { for (const [reason, n] of Object.entries(r.stats.errors)) this.inc({ instance: r.name, reason }, n ?? 0); }); },
     });
-    void service;
     for (const m of registry.getMetricsAsArray()) if (m.name.startsWith('ha_vrrp_')) this.metricNames.push(m.name);
   }
 }
