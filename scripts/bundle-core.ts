@@ -11,11 +11,13 @@
  * bin/run.js uses it only when that is the installed version, and otherwise loads @oclif/core as
  * usual (so a missing or stale bundle costs speed, never correctness).
  */
-import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { type Plugin, build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(root, 'package.json'));
@@ -37,6 +39,19 @@ ${entries.map((e) => `    [${JSON.stringify(relative(coreDir, e.file))}, () => r
 `;
 
 const out = join(root, 'dist', 'oclif-core.cjs');
+// bin/load-core.js compiles the bundle as a vm.Script (for V8's code cache), which has no import()
+// of its own: every `await import(` in the bundled sources becomes __haImport, the loader's
+// import() when it passes one, else this file's own (when loaded with require)
+const banner = 'var __haImport=typeof __haImportHost==="function"?__haImportHost:(s)=>import(s);';
+const hostImport: Plugin = {
+  name: 'host-import',
+  setup(b) {
+    b.onLoad({ filter: /\.c?js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      return text.includes('import(') ? { contents: text.replace(/\bawait import\(/g, 'await __haImport('), loader: 'js' } : undefined;
+    });
+  },
+};
 const result = await build({
   stdin: { contents: source, resolveDir: root, sourcefile: 'oclif-core-entry.cjs', loader: 'js' },
   bundle: true,
@@ -52,6 +67,29 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   write: false,
+  plugins: [hostImport],
 });
-writeFileSync(out, result.outputFiles[0]!.contents);
+const text = result.outputFiles[0]!.text;
+// a dynamic import is import( with an argument; "import()" in a message is not one
+if (/\bimport\((?!\))/.test(text)) throw new Error(`bundle: an import() the loader would not see: ${text.match(/.{0,80}\bimport\((?!\)).{0,40}/)![0]}`);
+const cache = `${out}.cache`;
+rmSync(cache, { force: true });
+// the build's identifier: bin/load-core.js takes a code cache only with the bundle it was made from
+writeFileSync(out, `/*ha-bundle:${randomBytes(16).toString('hex')}*/${banner}\n${text}`);
 process.stdout.write(`bundle: ${relative(root, out)} (@oclif/core ${pkg.version}, ${entries.length} entry points, ${(result.outputFiles[0]!.contents.length / 1024).toFixed(0)} KiB)\n`);
+
+// V8's code cache of the bundle (bin/load-core.js), made by a fresh process after the start-up
+// of `ha --version` so that it holds the functions every start compiles
+const run = pathToFileURL(join(root, 'bin', 'run.js')).href;
+const warm = `
+import { createRequire } from 'node:module';
+import { loadCore } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-core.js')).href)};
+const core = loadCore();
+if (!core) throw new Error('the bundle was not loaded');
+const { execute } = createRequire(${JSON.stringify(run)})('@oclif/core/execute');
+await execute({ dir: ${JSON.stringify(run)}, args: ['--version'] });
+core.writeCache();
+`;
+const made = spawnSync(process.execPath, ['--input-type=module', '-e', warm], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+if (made.status !== 0) throw new Error(`writing the code cache failed: ${made.stderr.trim()}`);
+process.stdout.write(`code cache: ${relative(root, cache)} (${(readFileSync(cache).length / 1024).toFixed(0)} KiB)\n`);

@@ -136,6 +136,41 @@ test('start-up uses the bundled @oclif/core: the same answers with and without i
   }
 });
 
+test('the bundle is compiled from its code cache only when the cache was made from it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-cache-'));
+  try {
+    const bundle = join(dir, 'oclif-core.cjs');
+    const cache = `${bundle}.cache`;
+    writeFileSync(bundle, readFileSync(join(ROOT, 'dist', 'oclif-core.cjs')));
+    const good = readFileSync(join(ROOT, 'dist', 'oclif-core.cjs.cache'));
+    // a fresh process each time: loading registers the bundle in that process's module cache
+    const load = (): { cached: boolean; version: string } => {
+      const script = `import { createRequire } from 'node:module';
+import { loadCore } from ${JSON.stringify(join(ROOT, 'bin', 'load-core.js'))};
+const core = loadCore(${JSON.stringify(bundle)});
+const { Config } = createRequire(${JSON.stringify(join(ROOT, 'bin', 'run.js'))})('@oclif/core');
+const config = await Config.load(${JSON.stringify(ROOT)});
+process.stdout.write(JSON.stringify({ cached: core.cached, version: config.version }));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { cached: boolean; version: string };
+    };
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    writeFileSync(cache, good);
+    assert.deepEqual(load(), { cached: true, version }, 'the cache the build made is taken');
+    const stale = Buffer.from(good);
+    stale[0]! ^= 1;
+    writeFileSync(cache, stale);
+    assert.deepEqual(load(), { cached: false, version }, 'a cache made from other source is not used');
+    writeFileSync(cache, good.subarray(0, 100));
+    assert.deepEqual(load(), { cached: false, version }, 'a truncated cache is refused by V8 and costs nothing but time');
+    rmSync(cache);
+    assert.deepEqual(load(), { cached: false, version }, 'no cache');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a mistyped command with --json, and ha help for a command that does not exist: the same answer, the same shape', () => {
   const bogus = ha(['sav', '--json']);
   assert.equal(bogus.code, 2);

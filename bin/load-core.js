@@ -1,0 +1,108 @@
+/**
+ * Loads dist/oclif-core.cjs (scripts/bundle-core.ts), @oclif/core bundled into one file, when it
+ * was made from the installed @oclif/core: each of its entry points is registered in Node's module
+ * cache under the file it stands for, so every import of @oclif/core gets the bundled copy and
+ * start-up loads one file instead of about a hundred. Otherwise @oclif/core loads as usual.
+ *
+ * The bundle is compiled with V8's code cache, dist/oclif-core.cjs.cache, written by the build
+ * after a run (so it holds the functions a start-up compiles, not only the top level): that
+ * halves the time spent compiling @oclif/core at each start. Each build stamps the bundle's first
+ * line with a random identifier (`/*ha-bundle:ID*\/`) and the cache starts with the same one, so a
+ * cache is used only with the bundle it was made from (a hash of the source would load node:crypto,
+ * which costs more than it saves); V8 itself refuses a cache from another V8 version or flags. A
+ * missing, stale or refused cache costs speed, never correctness.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const require = createRequire(import.meta.url);
+export const BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'oclif-core.cjs');
+const STAMP = '/*ha-bundle:';
+const ID_BYTES = 32;
+
+/** The build's identifier from the bundle's first line, or undefined. */
+function stampOf(bytes) {
+  if (bytes.toString('latin1', 0, STAMP.length) !== STAMP) return undefined;
+  const id = bytes.subarray(STAMP.length, STAMP.length + ID_BYTES);
+  return id.length === ID_BYTES && bytes.toString('latin1', STAMP.length + ID_BYTES, STAMP.length + ID_BYTES + 2) === '*/' ? id : undefined;
+}
+
+function read(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compile and run the bundle as a CommonJS module; its exports, and the script (for createCachedData). */
+function compile(file, cacheFile, source, id) {
+  const cache = id && read(cacheFile);
+  const usable = cache && cache.length > ID_BYTES && cache.subarray(0, ID_BYTES).equals(id);
+  // CommonJS's wrapper, and the bundle's import() (bundle-core.ts renames it): this module's,
+  // since a vm.Script has none of its own
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __haImportHost) { ${source}\n});`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData: usable ? cache.subarray(ID_BYTES) : undefined });
+  const m = new Module(file);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(dirname(file));
+  script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, dirname(file), (specifier) => import(specifier));
+  m.loaded = true;
+  return { exports: m.exports, script, cached: Boolean(usable) && !script.cachedDataRejected };
+}
+
+/**
+ * Load the bundle and register its entry points. Undefined when the bundle is missing or was made
+ * from another @oclif/core; else whether the code cache was taken, and how to write it.
+ */
+export function loadCore(file = BUNDLE, cacheFile = `${file}.cache`) {
+  const bytes = read(file);
+  if (bytes === undefined) return undefined;
+  const id = stampOf(bytes);
+  const bundle = compile(file, cacheFile, bytes.toString('utf8'), id);
+  return register(bundle.exports, {
+    /** Whether V8 took the code cache. */
+    cached: bundle.cached,
+    /** Write the code cache of everything compiled so far (atomically: a reader sees the old one or the new one). */
+    writeCache() {
+      if (!id) throw new Error(`${file} carries no build identifier: rebuild it (npm run build)`);
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, Buffer.concat([id, bundle.script.createCachedData()]));
+      renameSync(tmp, cacheFile);
+    },
+  });
+}
+
+/** Register the bundle's entry points in Node's module cache, if it was made from the installed @oclif/core. */
+function register(exports, handle) {
+  const pkgFile = require.resolve('@oclif/core/package.json');
+  if (JSON.parse(readFileSync(pkgFile, 'utf8')).version !== exports.version) return undefined;
+  const dir = dirname(pkgFile);
+  for (const [file, load] of exports.modules) {
+    const filename = join(dir, file);
+    if (Module._cache[filename]) continue;
+    // evaluated when first asked for: a command needs only some of the entry points
+    let m;
+    Object.defineProperty(Module._cache, filename, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        if (!m) {
+          m = new Module(filename);
+          m.filename = filename;
+          m.paths = Module._nodeModulePaths(dirname(filename));
+          m.exports = load();
+          m.loaded = true;
+        }
+        return m;
+      },
+      set(value) {
+        Object.defineProperty(Module._cache, filename, { configurable: true, enumerable: true, writable: true, value });
+      },
+    });
+  }
+  return handle;
+}
