@@ -9,10 +9,11 @@
 import { HaError, errnoCode } from '../errors.js';
 import { ErrorContext, NetlinkError, errnoName } from './errno.js';
 import {
-  NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+  NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
   NetlinkMessage, encodeMessage, errorCode, extAckMessage, parseMessages,
 } from './message.js';
 import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js';
+import { align4 } from './attr.js';
 
 /** What a session sends through and hears from: a NetlinkSocket, or a fake one in tests (testing/fake-netlink.ts). */
 export interface Transport {
@@ -66,11 +67,31 @@ interface Pending {
   dump: boolean;
   messages: NetlinkMessage[];
   interrupted: boolean;
-  /** Earlier requests of the same datagram sent without NLM_F_ACK: done when this one is. */
-  covers?: number[];
   context?: ErrorContext;
   settle(outcome: Outcome): void;
 }
+
+/**
+ * One datagram of a bulk run: consecutive sequence numbers first..first+count-1, settled one by
+ * one (errors, or ACKs when every request asks for one) and all at once when the last is answered
+ * (the kernel handles a datagram in order and reports every error: the unanswered ones succeeded).
+ * One of these per datagram instead of a pending entry, closure and buffer per request.
+ */
+interface Batch {
+  first: number;
+  count: number;
+  left: number;
+  settled: Uint8Array;
+  contexts: Array<ErrorContext | undefined>;
+  /** Data replies (a GET in a bulk run), by position; made on the first one. */
+  data?: Map<number, NetlinkMessage[]>;
+  settle(k: number, outcome: Outcome): void;
+  /** After the batch's last answer. */
+  done(): void;
+}
+
+/** A success without data: one shared object (a restore settles 100,000 of them). */
+const DONE: Outcome = Object.freeze({ ok: true, messages: Object.freeze([]) as unknown as NetlinkMessage[] }) as Outcome;
 
 export class NetlinkSession {
   /** The default handle's session for a protocol (NETLINK_ROUTE, NETLINK_GENERIC, …). */
@@ -87,6 +108,8 @@ export class NetlinkSession {
   private socket?: Transport;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private readonly pending = new Map<number, Pending>();
+  /** Bulk datagrams in flight (a few: the window over the datagram size). */
+  private batches: Batch[] = [];
   private readonly listeners = new Set<Subscriber>();
   /** Extra sockets for dumpMany. */
   private readonly helpers: NetlinkSession[] = [];
@@ -136,7 +159,9 @@ export class NetlinkSession {
     for (const msg of parseMessages(buf)) {
       const p = this.pending.get(msg.seq);
       if (!p) {
-        for (const l of this.listeners) l.onMessage(msg);
+        const b = this.batches.length ? this.batchOf(msg.seq) : undefined;
+        if (b) this.batchReply(b, msg);
+        else for (const l of this.listeners) l.onMessage(msg);
         continue;
       }
       if (msg.flags & NLM_F_DUMP_INTR) p.interrupted = true;
@@ -158,22 +183,58 @@ export class NetlinkSession {
     }
   }
 
+  private batchOf(seq: number): Batch | undefined {
+    for (const b of this.batches) if (((seq - b.first) >>> 0) < b.count) return b;
+    return undefined;
+  }
+
+  private batchReply(b: Batch, msg: NetlinkMessage): void {
+    const k = (msg.seq - b.first) >>> 0;
+    if (msg.type === NLMSG_ERROR) {
+      const errno = errorCode(msg);
+      const data = b.data?.get(k);
+      this.settleIn(b, k, errno === 0
+        ? (data ? { ok: true, messages: data } : DONE)
+        : { ok: false, error: new NetlinkError(errno, b.contexts[k], extAckMessage(msg)) });
+      if (k === b.count - 1) this.endBatch(b, undefined);
+    } else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_OVERRUN && msg.type !== NLMSG_DONE) {
+      b.data ??= new Map();
+      const list = b.data.get(k) ?? [];
+      list.push({ ...msg, data: Buffer.from(msg.data) });
+      b.data.set(k, list);
+    }
+  }
+
+  private settleIn(b: Batch, k: number, outcome: Outcome): void {
+    if (b.settled[k]) return;
+    b.settled[k] = 1;
+    b.left--;
+    b.settle(k, outcome);
+  }
+
+  /** The batch's last request was answered (error undefined: the rest succeeded), or it failed as a whole. */
+  private endBatch(b: Batch, error: HaError | undefined): void {
+    const i = this.batches.indexOf(b);
+    if (i === -1) return;
+    this.batches.splice(i, 1);
+    for (let k = 0; k < b.count && b.left > 0; k++) {
+      if (!b.settled[k]) this.settleIn(b, k, error ? { ok: false, error } : (b.data?.get(k) ? { ok: true, messages: b.data.get(k)! } : DONE));
+    }
+    if (this.pending.size === 0 && this.batches.length === 0 && this.listeners.size === 0) this.socket?.keepAlive(false);
+    b.done();
+  }
+
   private finish(seq: number, outcome: Outcome): void {
     const p = this.pending.get(seq);
     if (!p) return;
-    // the kernel handles a datagram's messages in order and reports errors even without
-    // NLM_F_ACK: when the last one is answered, the earlier ones that sent no error succeeded
-    for (const c of p.covers ?? []) {
-      const q = this.pending.get(c);
-      if (q) this.finish(c, { ok: true, messages: q.messages });
-    }
     this.pending.delete(seq);
-    if (this.pending.size === 0 && this.listeners.size === 0) this.socket?.keepAlive(false);
+    if (this.pending.size === 0 && this.batches.length === 0 && this.listeners.size === 0) this.socket?.keepAlive(false);
     p.settle(outcome);
   }
 
   private failAll(error: HaError): void {
     for (const seq of [...this.pending.keys()]) this.finish(seq, { ok: false, error });
+    for (const b of [...this.batches]) this.endBatch(b, error);
   }
 
   /** Frame a request and register it; returns the bytes to send. */
@@ -184,7 +245,7 @@ export class NetlinkSession {
     const flags = NLM_F_REQUEST | (req.flags ?? 0) | (dump || !ack ? 0 : NLM_F_ACK);
     const parts = Array.isArray(req.payload) ? req.payload : [req.payload as Uint8Array];
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, ...parts);
-    if (this.pending.size === 0) sock.keepAlive(true);
+    if (this.pending.size === 0 && this.batches.length === 0) sock.keepAlive(true);
     this.pending.set(seq, { dump, messages: [], interrupted: false, context: req.context, settle });
     return bytes;
   }
@@ -275,24 +336,16 @@ export class NetlinkSession {
               reqs.push(next.value);
             }
             if (reqs.length === 0) break;
-            const batch: Buffer[] = [];
-            const seqs: number[] = [];
-            reqs.forEach((req, k) => {
-              const index = outcomes.length;
-              outcomes.push(undefined);
-              inFlight++;
-              const last = k === reqs.length - 1;
-              const bytes = this.prepare(req, (o) => {
-                outcomes[index] = o;
-                inFlight--;
-                if (!o.ok) failed = true;
-                pump();
-              }, !ackLastOnly || last);
-              batch.push(bytes);
-              seqs.push(bytes.readUInt32LE(8));
-            });
-            if (ackLastOnly && seqs.length > 1) this.pending.get(seqs.at(-1)!)!.covers = seqs.slice(0, -1);
-            this.transmit(Buffer.concat(batch), () => seqs);
+            const base = outcomes.length;
+            for (let k = 0; k < reqs.length; k++) outcomes.push(undefined);
+            inFlight += reqs.length;
+            const settle = (k: number, o: Outcome): void => {
+              outcomes[base + k] = o;
+              inFlight--;
+              if (!o.ok) failed = true;
+            };
+            if (reqs.some(isDump)) this.sendEach(reqs, settle, pump);
+            else this.sendBatch(reqs, !ackLastOnly, settle, pump);
           }
           if (inFlight === 0 && (exhausted || stopped || (stopOnError && failed))) resolveAll();
         } catch (error) {
@@ -302,6 +355,79 @@ export class NetlinkSession {
       pump();
     });
     return outcomes;
+  }
+
+  /** A bulk datagram: every request framed straight into one buffer, one Batch for all of them. */
+  private sendBatch(reqs: Request[], ackEach: boolean, settle: Batch['settle'], done: () => void): void {
+    const sock = this.open();
+    const count = reqs.length;
+    // consecutive sequence numbers, never 0
+    if (this.seq > 0xffffffff - count) this.seq = 0;
+    const first = this.seq + 1;
+    this.seq += count;
+    const lens = new Array<number>(count);
+    let total = 0;
+    for (let k = 0; k < count; k++) {
+      const p = reqs[k]!.payload;
+      let n = NLMSG_HDRLEN;
+      if (Array.isArray(p)) for (const part of p) n += part.length;
+      else n += (p as Uint8Array).length;
+      lens[k] = n;
+      total += align4(n);
+    }
+    const out = Buffer.allocUnsafe(total);
+    const contexts = new Array<ErrorContext | undefined>(count);
+    let off = 0;
+    for (let k = 0; k < count; k++) {
+      const r = reqs[k]!;
+      const flags = NLM_F_REQUEST | (r.flags ?? 0) | (ackEach || k === count - 1 ? NLM_F_ACK : 0);
+      out.writeUInt32LE(lens[k]!, off);
+      out.writeUInt16LE(r.type, off + 4);
+      out.writeUInt16LE(flags, off + 6);
+      out.writeUInt32LE(first + k, off + 8);
+      out.writeUInt32LE(0, off + 12);
+      let at = off + NLMSG_HDRLEN;
+      if (Array.isArray(r.payload)) {
+        for (const part of r.payload) {
+          out.set(part, at);
+          at += part.length;
+        }
+      } else {
+        out.set(r.payload as Uint8Array, at);
+        at += (r.payload as Uint8Array).length;
+      }
+      const end = off + align4(lens[k]!);
+      if (at < end) out.fill(0, at, end);
+      off = end;
+      contexts[k] = r.context;
+    }
+    const b: Batch = { first, count, left: count, settled: new Uint8Array(count), contexts, settle, done };
+    if (this.pending.size === 0 && this.batches.length === 0) sock.keepAlive(true);
+    this.batches.push(b);
+    this.datagramsSent++;
+    // the kernel handles a datagram inside sendmsg: its replies are queued when this returns
+    const rc = sock.send(out);
+    if (rc !== 0) {
+      const error = new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
+      // settled later, not from inside the caller's send loop
+      queueMicrotask(() => this.endBatch(b, error));
+    }
+  }
+
+  /** A bulk datagram holding a dump: framed and matched request by request. */
+  private sendEach(reqs: Request[], settle: Batch['settle'], done: () => void): void {
+    let left = reqs.length;
+    const batch: Buffer[] = [];
+    const seqs: number[] = [];
+    reqs.forEach((req, k) => {
+      const bytes = this.prepare(req, (o) => {
+        settle(k, o);
+        if (--left === 0) done();
+      });
+      batch.push(bytes);
+      seqs.push(bytes.readUInt32LE(8));
+    });
+    this.transmit(Buffer.concat(batch), () => seqs);
   }
 
   /**
@@ -317,7 +443,7 @@ export class NetlinkSession {
     sock.keepAlive(true);
     return () => {
       this.listeners.delete(sub);
-      if (this.listeners.size === 0 && this.pending.size === 0) sock.keepAlive(false);
+      if (this.listeners.size === 0 && this.pending.size === 0 && this.batches.length === 0) sock.keepAlive(false);
     };
   }
 
@@ -334,6 +460,8 @@ interface Subscriber {
   onMessage(msg: NetlinkMessage): void;
   onError?(error: HaError): void;
 }
+
+const isDump = (r: Request): boolean => ((r.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
 
 class DumpInterrupted extends HaError {
   constructor() {
