@@ -239,6 +239,25 @@ export function routeRequestFlags(op: RouteOp, r: Route): number {
   return OP_FLAGS[op];
 }
 
+/**
+ * Throws what routePayload would throw for this route (an interface that does not exist, an
+ * address that is not one), without building it.
+ */
+export function checkRoutePayload(op: RouteOp, r: Route, l: Links): void {
+  if (op === 'delete') return;
+  if (r.src) bytesOf(r.src, 'source');
+  if (r.nhid !== undefined) return;
+  if (r.nexthops?.length) {
+    for (const n of r.nexthops) {
+      if (n.dev) l.index(n.dev);
+      if (n.via) bytesOf(n.via, 'gateway');
+    }
+    return;
+  }
+  if (r.via) bytesOf(r.via, 'gateway');
+  if (r.dev) l.index(r.dev);
+}
+
 /** The rtmsg and attributes of a route request. */
 export function routePayload(op: RouteOp, r: Route, l: Links): Buffer {
   const table = r.table;

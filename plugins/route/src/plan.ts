@@ -10,7 +10,7 @@
 import type { Step } from '@ha/lib/state';
 import { BulkOptions, ErrorContext, NETLINK_ROUTE, NetlinkSession, Request, readSysctl, writeSysctl } from '@ha/lib/netlink';
 import {
-  Links, ManagedSysctl, listNexthops, listRoutes, nexthopLabel, nexthopRequest, routeMessageType, routeMessages, routePayload, routeRequest,
+  Links, ManagedSysctl, checkRoutePayload, listNexthops, listRoutes, nexthopLabel, nexthopRequest, routeMessageType, routeMessages, routePayload, routeRequest,
   routeRequestFlags,
 } from './kernel.js';
 import { Nexthop, Route, isManaged, pathText, routeId, routeLabel, routeSignature } from './model.js';
@@ -52,19 +52,20 @@ const BULK: BulkOptions = { window: 1024, perDatagram: 128 };
 
 /**
  * One route change. It is its own request (type, flags, payload) and the request's error context,
- * and its texts are made only when read: a restore holds 100,000 of these at once, and the
- * garbage collector's work grows with the number of objects kept per route.
+ * and its texts and payload are made only when read: a restore holds 100,000 of these at once,
+ * and the garbage collector's work grows with what is kept per route (a payload made as it is
+ * sent is garbage a moment later, which costs the collector next to nothing).
  */
 class RouteStep implements Step, Request {
   readonly netlink: RouteStepNetlink;
   readonly type: number;
   readonly flags: number;
-  readonly payload: Buffer;
   readonly context: ErrorContext = this;
   constructor(readonly op: Step['op'], readonly r: Route, private readonly previous: Route | undefined, private readonly l: Links) {
     const kind = op === 'add' ? 'add' : op === 'change' ? 'replace' : 'delete';
+    // what can be wrong with a request (an interface that is not there) is found while planning
     try {
-      this.payload = routePayload(kind, r, l);
+      checkRoutePayload(kind, r, l);
     } catch (error) {
       (error as Error).message = `${routeLabel(r)}: ${(error as Error).message}`;
       throw error;
@@ -72,6 +73,9 @@ class RouteStep implements Step, Request {
     this.type = routeMessageType(kind);
     this.flags = routeRequestFlags(kind, r);
     this.netlink = new RouteStepNetlink(this);
+  }
+  get payload(): Buffer {
+    return routePayload(this.op === 'add' ? 'add' : this.op === 'change' ? 'replace' : 'delete', this.r, this.l);
   }
   get object(): string {
     return routeLabel(this.r);

@@ -366,9 +366,12 @@ export class NetlinkSession {
     const first = this.seq + 1;
     this.seq += count;
     const lens = new Array<number>(count);
+    // read once: a request may make its payload when asked (a restore's route steps do)
+    const payloads = new Array<Uint8Array | Uint8Array[]>(count);
     let total = 0;
     for (let k = 0; k < count; k++) {
       const p = reqs[k]!.payload;
+      payloads[k] = p;
       let n = NLMSG_HDRLEN;
       if (Array.isArray(p)) for (const part of p) n += part.length;
       else n += (p as Uint8Array).length;
@@ -387,14 +390,15 @@ export class NetlinkSession {
       out.writeUInt32LE(first + k, off + 8);
       out.writeUInt32LE(0, off + 12);
       let at = off + NLMSG_HDRLEN;
-      if (Array.isArray(r.payload)) {
-        for (const part of r.payload) {
+      const p = payloads[k]!;
+      if (Array.isArray(p)) {
+        for (const part of p) {
           out.set(part, at);
           at += part.length;
         }
       } else {
-        out.set(r.payload as Uint8Array, at);
-        at += (r.payload as Uint8Array).length;
+        out.set(p as Uint8Array, at);
+        at += (p as Uint8Array).length;
       }
       const end = off + align4(lens[k]!);
       if (at < end) out.fill(0, at, end);
