@@ -12,7 +12,7 @@ import { scanDestination } from './addr.js';
 import { ManagedSysctl, MANAGED_SYSCTLS, defaultScope } from './kernel.js';
 import {
   Family, HA_PROTOCOL, Leg, MAIN_TABLE, MAX_WEIGHT, Nexthop, ROUTE_TYPES, Route, RouteType, canonicalIp, defaultMetric,
-  familyOfAddress, parseTable, protocolNumber, routeId, scopeNumber,
+  familyOfAddress, parseTable, protocolNumber, scopeNumber,
 } from './model.js';
 
 export interface RouteEntry {
@@ -494,7 +494,8 @@ export function examine(section: RoutesSection): { normalized?: Normalized; prob
         seen.set(r.dst, routes.length);
       } else {
         const list = typeof same === 'number' ? [same] : same;
-        const k = list.find((j) => routeId(routes[j]!) === routeId(r));
+        // routeId's fields, compared without building its string for each
+        const k = list.find((j) => { const o = routes[j]!; return o.metric === r.metric && o.table === r.table && o.family === r.family; });
         if (k !== undefined) throw new UsageError(`duplicate of routes[${origin[k]!}] (${r.dst} metric ${r.metric})`);
         list.push(routes.length);
         if (typeof same === 'number') seen.set(r.dst, list);
