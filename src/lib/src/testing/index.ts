@@ -4,6 +4,7 @@
  */
 export * from './cli.js';
 export * from './netns.js';
+export * from './guest.js';
 export * from './uml.js';
 export * from './golden.js';
 export * from './fake-netlink.js';
