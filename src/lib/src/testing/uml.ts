@@ -5,10 +5,10 @@
  * paths. Results come back through a writable hostfs folder under /var/tmp (the console can lose
  * the last lines at power-off, and /tmp inside is a fresh tmpfs).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
+import { type GuestBoot, type GuestBootOptions, runGuest } from './guest.js';
 
 export const UML_KERNEL = '/usr/bin/linux.uml';
 export const UML_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'ip_vs_lblc', 'ip_vs_lblcr', 'ip_vs_dh', 'ip_vs_sed', 'ip_vs_nq', 'ip_vs_fo', 'ip_vs_ovf', 'ip_vs_mh', 'ip_vs_pe_sip', 'bonding', 'dummy', 'veth', 'ipip', 'bridge'];
@@ -32,23 +32,15 @@ export interface UmlRun {
   modprobe: string;
 }
 
-export interface UmlBoot {
-  /** Exit status of the script inside, or null if it never wrote one. */
-  rc: number | null;
-  /** What the script printed (stdout and stderr). */
-  output: string;
-  console: string;
-  modprobe: string;
-  /** Files the script left in $OUT (/run/out inside), by name. */
-  files: Record<string, string>;
-}
+/** What a UML boot gives back (the same shape as every guest's: see guest.ts). */
+export type UmlBoot = GuestBoot;
 
 /**
  * Boot UML once and run a shell script inside it (as PID 1's child, root, with IPVS, bonding,
  * dummy, veth and ipip modules loaded). The script can leave files in $OUT. Throws (never skips)
  * when the kernel cannot be started: a harness that cannot start is a failure.
  */
-export async function bootUml(script: string, options: { timeoutMs?: number; memory?: string; keepOnTimeout?: boolean } = {}): Promise<UmlBoot> {
+export async function bootUml(script: string, options: GuestBootOptions = {}): Promise<UmlBoot> {
   if (!existsSync(UML_KERNEL)) throw new Error(`${UML_KERNEL} is missing: install the Debian package user-mode-linux (the README's commands do)`);
   const dir = mkdtempSync('/var/tmp/ha-uml-');
   const out = join(dir, 'out');
@@ -73,39 +65,10 @@ umount /run/out
 poweroff -f
 `, { mode: 0o755 });
 
-  const consoleLog: Buffer[] = [];
-  const child = spawn(UML_KERNEL, [
+  return runGuest('User-Mode Linux', UML_KERNEL, [
     `mem=${options.memory ?? '1G'}`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${init}`,
     'con=null', 'con0=fd:0,fd:1',
-  ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout.on('data', (b: Buffer) => consoleLog.push(b));
-  child.stderr.on('data', (b: Buffer) => consoleLog.push(b));
-  const timeoutMs = options.timeoutMs ?? 20 * 60_000;
-  let timedOut = false;
-  const exited = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      // UML runs in a process group of its own (detached): stop that group, by its leader's PID
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-    }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
-  });
-  const files: Record<string, string> = {};
-  for (const f of readdirSync(out)) files[f] = readFileSync(join(out, f), 'utf8');
-  const rcText = (files.rc ?? '').trim();
-  const boot: UmlBoot = {
-    rc: rcText === '' ? null : Number(rcText),
-    output: files['output.log'] ?? '',
-    console: Buffer.concat(consoleLog).toString('utf8'),
-    modprobe: files['modprobe.log'] ?? '',
-    files,
-  };
-  rmSync(dir, { recursive: true, force: true });
-  if (timedOut && options.keepOnTimeout) return { ...boot, rc: boot.rc ?? 124 };
-  if (timedOut) throw new Error(`User-Mode Linux did not finish within ${timeoutMs / 1000} s; console tail:\n${boot.console.slice(-2000)}`);
-  if (boot.rc === null) throw new Error(`User-Mode Linux exited (${exited}) without running the script; console tail:\n${boot.console.slice(-3000)}`);
-  return boot;
+  ], dir, out, options);
 }
 
 /** Boot UML once and run `node --test` on the given compiled test files inside it. */
