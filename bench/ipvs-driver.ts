@@ -1,86 +1,126 @@
 /**
- * Runs inside User-Mode Linux for bench/ipvs.ts: ha ipvs against ipvsadm on the same kernel, in
- * the same boot, interleaved, whole processes including start-up. Writes JSON results to $OUT.
+ * Runs inside an emulated kernel (User-Mode Linux or the qemu TCG guest) for bench/ipvs.ts: ha
+ * ipvs against ipvsadm and against the floor (bench/ipvs-floor.c replaying the requests ha's
+ * restore sends, recorded in this boot), whole processes including start-up, interleaved, each
+ * restore in a fresh network namespace of its own (after a big table is cleared the kernel keeps
+ * its real servers in a trash list that slows the next restore down). Writes JSON to $OUT.
  *
  *   node dist/bench/ipvs-driver.js SERVICES SERVERS RUNS
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '@ha/lib/testing';
+import { FLOOR_BINARY, benchRules, median, recordRestore, runFloor, timedInFreshNetns } from './ipvs-floor.js';
 
 const [services, servers, runs] = [Number(process.argv[2] ?? 10000), Number(process.argv[3] ?? 5), Number(process.argv[4] ?? 3)];
 const out = process.env.OUT ?? '/tmp';
-const HA = `${process.execPath} ${join(ROOT, 'bin', 'run.js')}`;
+const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+const HA = `${q(process.execPath)} ${q(join(ROOT, 'bin', 'run.js'))}`;
 /** Another ha tree (HA_BENCH_BASELINE=/path: an earlier commit, built) measured in the same boot, interleaved. */
-const BASE = process.env.HA_BENCH_BASELINE ? `${process.execPath} ${join(process.env.HA_BENCH_BASELINE, 'bin', 'run.js')}` : undefined;
-const dir = '/tmp';
+const BASE = process.env.HA_BENCH_BASELINE ? `${q(process.execPath)} ${q(join(process.env.HA_BENCH_BASELINE, 'bin', 'run.js'))}` : undefined;
+const dir = mkdtempSync(join(tmpdir(), 'ha-bench-ipvs-'));
+const fileA = join(dir, 'a.rules');
+const fileB = join(dir, 'b.rules');
+const recording = join(dir, 'restore.rec');
+writeFileSync(fileA, benchRules(services, servers));
+writeFileSync(fileB, benchRules(services, servers, (i, j) => (i === Math.floor(services / 2) && j === 2 ? 7 : 1)));
 
-/** 10,000 services: 200 VIPs in 192.0.2.0/24 × 50 ports; servers in 198.51.100.0/24 and 203.0.113.0/24. */
-function rules(weightOf: (svc: number, srv: number) => number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < services; i++) {
-    const vip = `192.0.2.${1 + (i % 200)}:${10000 + Math.floor(i / 200)}`;
-    lines.push(`-A -t ${vip} -s wrr`);
-    for (let j = 0; j < servers; j++) {
-      const net = j % 2 === 0 ? '198.51.100' : '203.0.113';
-      lines.push(`-a -t ${vip} -r ${net}.${1 + ((i + j * 37) % 250)}:${8000 + j} -m -w ${weightOf(i, j)}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-const fileA = join(dir, 'bench-a.rules');
-const fileB = join(dir, 'bench-b.rules');
-writeFileSync(fileA, rules(() => 1));
-writeFileSync(fileB, rules((i, j) => (i === Math.floor(services / 2) && j === 2 ? 7 : 1)));
-
-function sh(cmd: string): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+type Who = 'ha' | 'ref' | 'base' | 'floor';
+interface Case { name: string; target: number; ms: Record<Who, number[]> }
+const cases: Case[] = [];
+const notes: string[] = [];
+const newCase = (name: string, target: number): Case => {
+  const c: Case = { name, target, ms: { ha: [], ref: [], base: [], floor: [] } };
+  cases.push(c);
+  return c;
+};
+const progress = (c: Case, who: Who, run: number, ms: number): void => {
+  process.stdout.write(`${c.name}: ${who} run ${run + 1}: ${ms.toFixed(0)} ms\n`);
+  writeFileSync(join(out, 'partial.json'), JSON.stringify(cases));
+};
+/** ha, then ipvsadm, then (when asked) the baseline, in an order that alternates run by run. */
+const order = (run: number, withFloor: boolean): Who[] => {
+  const o: Who[] = run % 2 === 0 ? ['ha', 'ref'] : ['ref', 'ha'];
+  if (BASE) o.splice(1, 0, 'base');
+  if (withFloor) o.splice(run % 2 === 0 ? o.length : 0, 0, 'floor');
+  return o;
 };
 
-interface Case { name: string; ha: string; ref: string; prep?: string; haMs: number[]; refMs: number[]; baseMs: number[]; target: number }
-const cases: Case[] = [
-  { name: `restore ${services}x${servers} into an empty table`, ha: `${HA} ipvs restore ${fileA}`, ref: `ipvsadm -R < ${fileA}`, prep: 'ipvsadm -C', haMs: [], refMs: [], baseMs: [], target: 3 },
-  { name: 'list (ha ipvs list vs ipvsadm -Ln)', ha: `${HA} ipvs list > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], baseMs: [], target: 2 },
-  { name: 'list --format ipvsadm (same output as ipvsadm -Ln)', ha: `${HA} ipvs list --format ipvsadm > /dev/null`, ref: 'ipvsadm -Ln > /dev/null', haMs: [], refMs: [], baseMs: [], target: 2 },
-  { name: 'save (ha ipvs save vs ipvsadm -Sn)', ha: `${HA} ipvs save > /dev/null`, ref: 'ipvsadm -Sn > /dev/null', haMs: [], refMs: [], baseMs: [], target: 2 },
-  { name: 'change 1 server (converging restore vs ipvsadm -C + -R)', ha: `${HA} ipvs restore ${fileB}`, ref: `ipvsadm -C && ipvsadm -R < ${fileB}`, prep: `${HA} ipvs restore ${fileA}`, haMs: [], refMs: [], baseMs: [], target: 10 },
-];
-
-const notes: string[] = [];
-for (const c of cases) {
-  for (let r = 0; r < runs; r++) {
-    const order: Array<'ha' | 'ref' | 'base'> = r % 2 === 0 ? ['ha', 'ref'] : ['ref', 'ha'];
-    if (BASE) order.splice(1, 0, 'base');
-    for (const who of order) {
-      // cases without preparation read the table the first case left (checked equal to ipvsadm's)
-      if (c.prep) sh(c.prep);
-      const cmd = who === 'ha' ? c.ha : who === 'ref' ? c.ref : c.ha.replace(HA, BASE!);
-      const ms = sh(cmd);
-      (who === 'ha' ? c.haMs : who === 'ref' ? c.refMs : c.baseMs).push(ms);
-      // progress, and the results so far, in case the run is cut short
-      process.stdout.write(`${c.name}: ${who === 'ha' ? 'ha' : who === 'ref' ? 'reference' : 'baseline ha'} run ${r + 1}: ${ms.toFixed(0)} ms\n`);
-      writeFileSync(join(out, 'partial.json'), JSON.stringify(cases.map(({ name, haMs, refMs }) => ({ name, haMs, refMs }))));
-    }
-  }
-  if (c.name.startsWith('restore')) {
-    const same = execFileSync('sh', ['-c', `ipvsadm -Sn | md5sum`], { encoding: 'utf8' });
-    execFileSync('sh', ['-c', `ipvsadm -C && ipvsadm -R < ${fileA}`]);
-    notes.push(`after ha ipvs restore the table ${same === execFileSync('sh', ['-c', 'ipvsadm -Sn | md5sum'], { encoding: 'utf8' }) ? 'equals' : 'DIFFERS FROM'} ipvsadm -R's`);
+// ---- restore into an empty table: ha, ipvsadm -R and the floor, each in a fresh namespace ----
+const rec = recordRestore(fileA, recording, { md5: true });
+notes.push(`recorded ha's restore: ${rec.messages} requests in ${rec.datagrams} datagrams (${(rec.bytes / 1024).toFixed(0)} KiB)`);
+const restore = newCase(`restore ${services}x${servers} into an empty table`, 3);
+const md5s: Partial<Record<Who, string>> = {};
+for (let run = 0; run < runs; run++) {
+  for (const who of order(run, true)) {
+    const check = run === 0;
+    const r = who === 'floor'
+      ? runFloor(recording, { binary: FLOOR_BINARY, md5: check })
+      : timedInFreshNetns(who === 'ref' ? `ipvsadm -R < ${q(fileA)}` : `${who === 'ha' ? HA : BASE!} ipvs restore ${q(fileA)}`, { md5: check });
+    if (check) md5s[who] = r.md5;
+    restore.ms[who].push(r.ms);
+    progress(restore, who, run, r.ms);
   }
 }
-const result = cases.map((c) => ({
-  name: c.name, runs, haMedianMs: median(c.haMs), refMedianMs: median(c.refMs), speedup: median(c.refMs) / median(c.haMs), target: c.target, haMs: c.haMs, refMs: c.refMs,
-  ...(c.baseMs.length ? { baseMedianMs: median(c.baseMs), baseSpeedup: median(c.refMs) / median(c.baseMs), baseMs: c.baseMs } : {}),
-}));
-writeFileSync(join(out, 'bench.json'), JSON.stringify({ services, servers, notes, result }, null, 2));
+const same = Object.values(md5s).every((m) => m === md5s.ref);
+notes.push(`after each restore the table (ipvsadm -Sn) ${same ? 'equals' : 'DIFFERS FROM'} ipvsadm -R's${same ? '' : `: ${JSON.stringify(md5s)}`}; the recorder's own restore left ${rec.md5 === md5s.ref ? 'the same' : 'ANOTHER'} table`);
+
+// ---- reading a full table: one namespace filled once, every reader in turn ----
+const readers: Array<{ name: string; target: number; ha: string; ref: string }> = [
+  { name: 'list (ha ipvs list vs ipvsadm -Ln)', target: 2, ha: 'ipvs list', ref: 'ipvsadm -Ln' },
+  { name: 'list --format ipvsadm (same output as ipvsadm -Ln)', target: 2, ha: 'ipvs list --format ipvsadm', ref: 'ipvsadm -Ln' },
+  { name: 'save (ha ipvs save vs ipvsadm -Sn)', target: 2, ha: 'ipvs save', ref: 'ipvsadm -Sn' },
+];
+{
+  const lines = [`ip link set lo up`, `${HA} ipvs restore ${q(fileA)} >/dev/null || exit 90`, 'TIMEFORMAT=%3R'];
+  const readCases = readers.map((x) => ({ x, c: newCase(x.name, x.target) }));
+  for (let run = 0; run < runs; run++) {
+    for (const [n, { x }] of readCases.entries()) {
+      for (const who of order(run, false)) {
+        const cmd = who === 'ref' ? x.ref : `${who === 'ha' ? HA : BASE!} ${x.ha}`;
+        lines.push(`{ time ${cmd} >/dev/null ; } 2>>${dir}/times || exit 91`, `echo ${n} ${who} ${run} >>${dir}/who`);
+      }
+    }
+  }
+  const r = spawnSync('unshare', ['-n', 'bash', '-c', lines.join('\n')], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the read cases failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  const times = readFileSync(join(dir, 'times'), 'utf8').trim().split('\n').map((t) => Number(t) * 1000);
+  readFileSync(join(dir, 'who'), 'utf8').trim().split('\n').forEach((line, i) => {
+    const [n, who, run] = line.split(' ') as [string, Who, string];
+    const c = readCases[Number(n)]!.c;
+    c.ms[who].push(times[i]!);
+    progress(c, who, Number(run), times[i]!);
+  });
+}
+
+// ---- changing one server: ha's converging restore against ipvsadm -C and -R, on a full table ----
+{
+  const change = newCase('change 1 server (converging restore vs ipvsadm -C + -R)', 10);
+  const fill = `${HA} ipvs restore ${q(fileA)} >/dev/null`;
+  for (let run = 0; run < runs; run++) {
+    for (const who of order(run, false)) {
+      const cmd = who === 'ref' ? `ipvsadm -C && ipvsadm -R < ${q(fileB)}` : `${who === 'ha' ? HA : BASE!} ipvs restore ${q(fileB)}`;
+      const r = timedInFreshNetns(`bash -c ${q(`${fill} && TIMEFORMAT=%3R && { time ${cmd} >/dev/null ; } 2>${dir}/change`)}`, { settleMs: 0 });
+      const ms = Number(readFileSync(join(dir, 'change'), 'utf8').trim()) * 1000;
+      if (!Number.isFinite(ms)) throw new Error(`change 1 server: no time for ${who}: ${r.stderr}`);
+      change.ms[who].push(ms);
+      progress(change, who, run, ms);
+    }
+  }
+}
+
+const floorMs = median(restore.ms.floor);
+const result = cases.map((c) => {
+  const ha = median(c.ms.ha);
+  const ref = median(c.ms.ref);
+  return {
+    name: c.name, runs, target: c.target, haMedianMs: ha, refMedianMs: ref, speedup: ref / ha, haMs: c.ms.ha, refMs: c.ms.ref,
+    ...(c.ms.floor.length ? { floorMedianMs: floorMs, floorMs: c.ms.floor, haPerFloor: ha / floorMs, refPerFloor: ref / floorMs } : {}),
+    ...(c.ms.base.length ? { baseMedianMs: median(c.ms.base), baseSpeedup: ref / median(c.ms.base), baseMs: c.ms.base } : {}),
+  };
+});
+const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+writeFileSync(join(out, 'bench.json'), JSON.stringify({ kernel, services, servers, notes, result }, null, 2));
+rmSync(dir, { recursive: true, force: true });
