@@ -43,6 +43,19 @@ const out = join(root, 'dist', 'oclif-core.cjs');
 // of its own: every `await import(` in the bundled sources becomes __haImport, the loader's
 // import() when it passes one, else this file's own (when loaded with require)
 const banner = 'var __haImport=typeof __haImportHost==="function"?__haImportHost:(s)=>import(s);';
+// `debug` (oclif's logger) loads tty, util and supports-color at every start to print nothing
+// unless DEBUG is set: without DEBUG the logger gets functions that do nothing
+const lazyDebug: Plugin = {
+  name: 'lazy-debug',
+  setup(b) {
+    b.onResolve({ filter: /^debug$/ }, (args) => (args.namespace === 'ha' ? undefined : { path: 'debug', namespace: 'ha' }));
+    b.onLoad({ filter: /^debug$/, namespace: 'ha' }, () => ({
+      contents: 'const off = () => {}; off.enabled = false;\nmodule.exports = process.env.DEBUG ? require("debug") : () => off;\n',
+      resolveDir: coreDir,
+      loader: 'js',
+    }));
+  },
+};
 const hostImport: Plugin = {
   name: 'host-import',
   setup(b) {
@@ -67,7 +80,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   write: false,
-  plugins: [hostImport],
+  plugins: [lazyDebug, hostImport],
 });
 const text = result.outputFiles[0]!.text;
 // a dynamic import is import( with an argument; "import()" in a message is not one

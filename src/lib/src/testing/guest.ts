@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from './cli.js';
 
 export interface GuestBootOptions {
   /** Stop the guest after this long (default 20 minutes). */
@@ -25,6 +26,22 @@ export interface GuestBoot {
   modprobe: string;
   /** Files the script left in $OUT (/run/out inside), by name. */
   files: Record<string, string>;
+}
+
+/**
+ * The end of a guest's init, once its modules are loaded: loopback up, the script run in the
+ * checkout with its output and exit status in $OUT (/run/out), then synced, unmounted (the
+ * last lines are not lost) and powered off.
+ */
+export function runScript(dir: string): string {
+  return `ip link set lo up
+cd ${ROOT}
+sh ${join(dir, 'script.sh')} >/run/out/output.log 2>&1
+echo $? >/run/out/rc
+sync
+umount /run/out
+poweroff -f
+`;
 }
 
 /**

@@ -19,8 +19,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ROOT } from './cli.js';
-import { type GuestBoot, type GuestBootOptions, runGuest } from './guest.js';
+import { type GuestBoot, type GuestBootOptions, runGuest, runScript } from './guest.js';
 import { UML_MODULES } from './uml.js';
 
 /** Where prepared kernels live, one directory per kernel version. */
@@ -362,14 +361,7 @@ export async function bootTcg(script: string, options: TcgBootOptions = {}): Pro
 export PATH=${SEARCH_PATH} HOME=/root NO_COLOR=1 HA_IN_TCG=1 OUT=/run/out
 ${modprobe(`-a ${UML_MODULES.join(' ')}`)} >>/run/out/modprobe.log 2>&1 ||
   for m in ${UML_MODULES.join(' ')}; do ${modprobe('$m')} >>/run/out/modprobe.log 2>&1 || echo "modprobe $m failed" >>/run/out/modprobe.log; done
-ip link set lo up
-cd ${ROOT}
-sh ${join(dir, 'script.sh')} >/run/out/output.log 2>&1
-echo $? >/run/out/rc
-sync
-umount /run/out
-poweroff -f
-`, { mode: 0o755 });
+${runScript(dir)}`, { mode: 0o755 });
 
   const cpus = options.cpus ?? 1;
   const share = (id: string, path: string, extra: string): string[] => [

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
-import { type GuestBoot, type GuestBootOptions, runGuest } from './guest.js';
+import { type GuestBoot, type GuestBootOptions, runGuest, runScript } from './guest.js';
 
 export const UML_KERNEL = '/usr/bin/linux.uml';
 export const UML_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'ip_vs_lblc', 'ip_vs_lblcr', 'ip_vs_dh', 'ip_vs_sed', 'ip_vs_nq', 'ip_vs_fo', 'ip_vs_ovf', 'ip_vs_mh', 'ip_vs_pe_sip', 'bonding', 'dummy', 'veth', 'ipip', 'bridge'];
@@ -56,14 +56,7 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /run/out && mount -t hostfs none /run/out -o ${out}
 mkdir -p /run/m/lib && ln -s /usr/lib/uml/modules /run/m/lib/modules
 for m in ${UML_MODULES.join(' ')}; do modprobe -d /run/m $m >>/run/out/modprobe.log 2>&1 || echo "modprobe $m failed" >>/run/out/modprobe.log; done
-ip link set lo up
-cd ${ROOT}
-sh ${join(dir, 'script.sh')} >/run/out/output.log 2>&1
-echo $? >/run/out/rc
-sync
-umount /run/out
-poweroff -f
-`, { mode: 0o755 });
+${runScript(dir)}`, { mode: 0o755 });
 
   return runGuest('User-Mode Linux', UML_KERNEL, [
     `mem=${options.memory ?? '1G'}`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${init}`,
