@@ -102,7 +102,8 @@ const readers: Array<{ name: string; target: number; ha: string; ref: string }> 
   for (let run = 0; run < runs; run++) {
     for (const who of order(run, false)) {
       const cmd = who === 'ref' ? `ipvsadm -C && ipvsadm -R < ${q(fileB)}` : `${who === 'ha' ? HA : BASE!} ipvs restore ${q(fileB)}`;
-      const r = timedInFreshNetns(`bash -c ${q(`${fill} && TIMEFORMAT=%3R && { time ${cmd} >/dev/null ; } 2>${dir}/change`)}`, { settleMs: 0 });
+      // `time` takes a pipeline, and `a && b` is a list: braces, so that both are timed
+      const r = timedInFreshNetns(`bash -c ${q(`${fill} && TIMEFORMAT=%3R && { time { ${cmd} ; } >/dev/null ; } 2>${dir}/change`)}`, { settleMs: 0 });
       const ms = Number(readFileSync(join(dir, 'change'), 'utf8').trim()) * 1000;
       if (!Number.isFinite(ms)) throw new Error(`change 1 server: no time for ${who}: ${r.stderr}`);
       change.ms[who].push(ms);
