@@ -113,13 +113,15 @@ describe('reload while master (VRRPv2, advert 1 s)', { skip }, () => {
     let sighups = 0;
     const summaries: string[] = [];
     for (let k = 0; k < 20; k++) {
+      // OTHER_1 goes at k = 10: it must have become master first (its VIP's deletion is what shows
+      // that the monitor works). Before the branch: k = 9 is a SIGHUP reload.
+      if (k === 9) await lan.waitFor(() => a.vips().includes('192.0.2.201'), 5000, 'OTHER_1 master on A');
       ha.write({ instances: { VI_1: vi1(150), ...others(k) } });
       if (k % 5 === 4) {
         ha.proc.send('SIGHUP');
         sighups++;
         await sleep(400);
       } else {
-        if (k === 9) await lan.waitFor(() => a.vips().includes('192.0.2.201'), 5000, 'OTHER_1 master on A');
         const r = ha.reload() as { ok: boolean; changes: Array<{ lines: string[] }> };
         assert.equal(r.ok, true, `reload ${k}: ${JSON.stringify(r)}`);
         summaries.push(...r.changes.flatMap((c) => c.lines));
@@ -216,6 +218,9 @@ describe('split brain (VRRP dropped between A and B only), seen from C, healed',
     await ha.waitState('VI_2', 'MASTER', 8000);
     const hb = await startHa(b, { instances: { VI_2: instance(2, 100, [`${VIP}/24`]) } });
     await hb.waitState('VI_2', 'BACKUP', 5000);
+    // B's master down timer runs from its start until it hears A: wait for an advert of A at 150,
+    // so that the takeover below is timed from A's adverts and not from B's start
+    await lan.waitFor(() => statusOf(hb, 'VI_2').master?.priority === 150, 3000, 'B hearing A at 150');
     const tBefore = now();
     let unblock: (() => void) | undefined = blockBetween(lan, a, b);
     try {
