@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '@ha/lib/testing';
-import { FLOOR_BINARY, benchRules, median, recordRestore, runFloor, timedInFreshNetns } from './ipvs-floor.js';
+import { FLOOR_BINARY, benchRules, recordRestore, runFloor, timedInFreshNetns } from './ipvs-floor.js';
+import { median } from './stats.js';
 
 const [services, servers, runs] = [Number(process.argv[2] ?? 10000), Number(process.argv[3] ?? 5), Number(process.argv[4] ?? 3)];
 const out = process.env.OUT ?? '/tmp';

@@ -16,8 +16,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, bootUml } from '@ha/lib/testing';
 import {
-  FLOOR_DATAGRAM_BYTES, FLOOR_WINDOW, FloorReport, benchRules, buildFloor, median, recordRestore, runFloor, timedInFreshNetns,
+  FLOOR_DATAGRAM_BYTES, FLOOR_WINDOW, FloorReport, benchRules, buildFloor, recordRestore, runFloor, timedInFreshNetns,
 } from './ipvs-floor.js';
+import { median } from './stats.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => {

@@ -192,8 +192,3 @@ export function benchRules(services: number, servers: number, weightOf: (svc: nu
   }
   return `${lines.join('\n')}\n`;
 }
-
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};

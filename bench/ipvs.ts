@@ -20,7 +20,8 @@
  */
 import { join } from 'node:path';
 import { type GuestBoot, ROOT, bootTcg, bootUml } from '@ha/lib/testing';
-import { buildFloor, median } from './ipvs-floor.js';
+import { buildFloor } from './ipvs-floor.js';
+import { median } from './stats.js';
 
 const [services, servers, runs] = [process.argv[2] ?? '10000', process.argv[3] ?? '5', process.argv[4] ?? '3'];
 const minutes = Number(process.env.HA_BENCH_MINUTES ?? 60);

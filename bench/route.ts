@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, baseEnv } from '@ha/lib/testing';
+import { median } from './stats.js';
 
 const routes = Number(process.argv[2] ?? 100000);
 const runs = Number(process.argv[3] ?? 5);
@@ -65,11 +66,6 @@ function routeCount(ns: string, family: 'ipv6' | 'ipv4'): number {
   const text = sh(['ip', '-n', ns, family === 'ipv6' ? '-6' : '-4', 'route', 'show', 'proto', 'boot']).stdout;
   return text.split('\n').filter((l) => (family === 'ipv6' ? l.startsWith('2001:db8:') && !l.startsWith('2001:db8:ffff::') : l.startsWith('10.'))).length;
 }
-
-const median = (xs: number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-};
 
 function measure(family: 'ipv6' | 'ipv4'): boolean {
   const batch = join(dir, `${family}.batch`);

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '@ha/lib/testing';
+import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 31);
 const TARGET = 1.5;
@@ -19,12 +20,6 @@ function time(cmd: string[]): number {
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const node = [process.execPath, '-e', '0'];
 const ha = [process.execPath, join(ROOT, 'bin', 'run.js'), '--version'];

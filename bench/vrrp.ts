@@ -29,6 +29,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, isRoot, which } from '@ha/lib/testing';
+import { median } from './stats.js';
 import type * as LanModule from '../plugins/vrrp/test/lan.js';
 import type * as HaNodeModule from '../plugins/vrrp/test/ha-node.js';
 
@@ -109,11 +110,6 @@ function positive(name: string, fallback: number): number {
 }
 
 const skew = (prio: number, interval: number, version: number): number => ((256 - prio) / 256) * (version === 3 ? interval : 1);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const ms = (s: number): string => `${(s * 1000).toFixed(1)} ms`;
 const spread = (xs: number[]): string => `${ms(median(xs))} (${ms(Math.min(...xs))} … ${ms(Math.max(...xs))})`;
 
@@ -221,9 +217,7 @@ async function load(speaker: Speaker, count: number, advertInt: number, version:
     const [pm, pb] = [master.pids(), backup.pids()];
     const first = await cpuWindow(pm, pb);
     await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
-    const t0 = process.hrtime.bigint();
     const steady = await cpuWindow(pm, pb);
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const result: Load = {
       cpuMaster: first.master,
       cpuBackup: first.backup,
@@ -231,7 +225,7 @@ async function load(speaker: Speaker, count: number, advertInt: number, version:
       steadyBackup: steady.backup,
       rssMaster: rssMiB(pm),
       rssBackup: rssMiB(pb),
-      pps: cap.vrrp({ from: m, since: lan.now() - wall }).length / wall,
+      pps: cap.vrrp({ from: m, since: lan.now() - steady.wall }).length / steady.wall,
     };
     if (cap.vrrp({ from: b }).length > 0) throw new Disturbed(`${speaker.name}: the backup advertised during the window`);
     await cap.stop();
@@ -244,13 +238,13 @@ async function load(speaker: Speaker, count: number, advertInt: number, version:
 }
 
 /** CPU of the master's and the backup's processes over WINDOW_S, % of one core. */
-async function cpuWindow(pm: number[], pb: number[]): Promise<{ master: number; backup: number }> {
+async function cpuWindow(pm: number[], pb: number[]): Promise<{ master: number; backup: number; wall: number }> {
   const t0 = process.hrtime.bigint();
   const [m0, b0] = [cpuSeconds(pm), cpuSeconds(pb)];
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
   const [m1, b1] = [cpuSeconds(pm), cpuSeconds(pb)];
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { master: ((m1 - m0) / wall) * 100, backup: ((b1 - b0) / wall) * 100 };
+  return { master: ((m1 - m0) / wall) * 100, backup: ((b1 - b0) / wall) * 100, wall };
 }
 
 /** (e): the master's advert lateness while 200 `ha vrrp status --json` run at once, per run the worst. */

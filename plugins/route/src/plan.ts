@@ -10,7 +10,7 @@
 import type { Step } from '@ha/lib/state';
 import { BulkOptions, ErrorContext, NETLINK_ROUTE, NetlinkSession, Request, readSysctl, writeSysctl } from '@ha/lib/netlink';
 import {
-  Links, ManagedSysctl, checkRoutePayload, listNexthops, listRoutes, nexthopLabel, nexthopRequest, routeMessageType, routeMessages, routePayload, routeRequest,
+  Links, ManagedSysctl, RouteOp, checkRoutePayload, listNexthops, listRoutes, nexthopLabel, nexthopRequest, routeMessageType, routeMessages, routePayload, routeRequest,
   routeRequestFlags,
 } from './kernel.js';
 import { Nexthop, Route, isManaged, pathText, routeId, routeLabel, routeSignature } from './model.js';
@@ -61,8 +61,10 @@ class RouteStep implements Step, Request {
   readonly type: number;
   readonly flags: number;
   readonly context: ErrorContext = this;
+  private readonly kind: RouteOp;
   constructor(readonly op: Step['op'], readonly r: Route, private readonly previous: Route | undefined, private readonly l: Links) {
     const kind = op === 'add' ? 'add' : op === 'change' ? 'replace' : 'delete';
+    this.kind = kind;
     // what can be wrong with a request (an interface that is not there) is found while planning
     try {
       checkRoutePayload(kind, r, l);
@@ -75,7 +77,7 @@ class RouteStep implements Step, Request {
     this.netlink = new RouteStepNetlink(this);
   }
   get payload(): Buffer {
-    return routePayload(this.op === 'add' ? 'add' : this.op === 'change' ? 'replace' : 'delete', this.r, this.l);
+    return routePayload(this.kind, this.r, this.l);
   }
   get object(): string {
     return routeLabel(this.r);

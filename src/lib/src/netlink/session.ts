@@ -183,6 +183,22 @@ export class NetlinkSession {
     }
   }
 
+  /** Nothing in flight: no request, no bulk datagram. */
+  private quiet(): boolean {
+    return this.pending.size === 0 && this.batches.length === 0;
+  }
+
+  /** Let the process exit once nothing is in flight and nobody listens. */
+  private release(): void {
+    if (this.quiet() && this.listeners.size === 0) this.socket?.keepAlive(false);
+  }
+
+  /** A batch request's success: its data replies, if it had any. */
+  private static success(b: Batch, k: number): Outcome {
+    const data = b.data?.get(k);
+    return data ? { ok: true, messages: data } : DONE;
+  }
+
   private batchOf(seq: number): Batch | undefined {
     for (const b of this.batches) if (((seq - b.first) >>> 0) < b.count) return b;
     return undefined;
@@ -192,10 +208,7 @@ export class NetlinkSession {
     const k = (msg.seq - b.first) >>> 0;
     if (msg.type === NLMSG_ERROR) {
       const errno = errorCode(msg);
-      const data = b.data?.get(k);
-      this.settleIn(b, k, errno === 0
-        ? (data ? { ok: true, messages: data } : DONE)
-        : { ok: false, error: new NetlinkError(errno, b.contexts[k], extAckMessage(msg)) });
+      this.settleIn(b, k, errno === 0 ? NetlinkSession.success(b, k) : { ok: false, error: new NetlinkError(errno, b.contexts[k], extAckMessage(msg)) });
       if (k === b.count - 1) this.endBatch(b, undefined);
     } else if (msg.type !== NLMSG_NOOP && msg.type !== NLMSG_OVERRUN && msg.type !== NLMSG_DONE) {
       b.data ??= new Map();
@@ -218,9 +231,9 @@ export class NetlinkSession {
     if (i === -1) return;
     this.batches.splice(i, 1);
     for (let k = 0; k < b.count && b.left > 0; k++) {
-      if (!b.settled[k]) this.settleIn(b, k, error ? { ok: false, error } : (b.data?.get(k) ? { ok: true, messages: b.data.get(k)! } : DONE));
+      if (!b.settled[k]) this.settleIn(b, k, error ? { ok: false, error } : NetlinkSession.success(b, k));
     }
-    if (this.pending.size === 0 && this.batches.length === 0 && this.listeners.size === 0) this.socket?.keepAlive(false);
+    this.release();
     b.done();
   }
 
@@ -228,7 +241,7 @@ export class NetlinkSession {
     const p = this.pending.get(seq);
     if (!p) return;
     this.pending.delete(seq);
-    if (this.pending.size === 0 && this.batches.length === 0 && this.listeners.size === 0) this.socket?.keepAlive(false);
+    this.release();
     p.settle(outcome);
   }
 
@@ -240,12 +253,12 @@ export class NetlinkSession {
   /** Frame a request and register it; returns the bytes to send. */
   private prepare(req: Request, settle: (o: Outcome) => void, ack = true): Buffer {
     const sock = this.open();
-    const dump = ((req.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
+    const dump = isDump(req);
     const seq = this.nextSeq();
     const flags = NLM_F_REQUEST | (req.flags ?? 0) | (dump || !ack ? 0 : NLM_F_ACK);
     const parts = Array.isArray(req.payload) ? req.payload : [req.payload as Uint8Array];
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, ...parts);
-    if (this.pending.size === 0 && this.batches.length === 0) sock.keepAlive(true);
+    if (this.quiet()) sock.keepAlive(true);
     this.pending.set(seq, { dump, messages: [], interrupted: false, context: req.context, settle });
     return bytes;
   }
@@ -255,7 +268,7 @@ export class NetlinkSession {
     // the kernel handles a datagram inside sendmsg: its replies are queued when this returns
     const rc = this.socket!.send(datagram);
     if (rc === 0) return;
-    const error = new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
+    const error = sendError(rc);
     // settled later, not from inside the caller's send loop
     queueMicrotask(() => {
       for (const seq of seqsOf()) this.finish(seq, { ok: false, error });
@@ -406,13 +419,13 @@ export class NetlinkSession {
       contexts[k] = r.context;
     }
     const b: Batch = { first, count, left: count, settled: new Uint8Array(count), contexts, settle, done };
-    if (this.pending.size === 0 && this.batches.length === 0) sock.keepAlive(true);
+    if (this.quiet()) sock.keepAlive(true);
     this.batches.push(b);
     this.datagramsSent++;
     // the kernel handles a datagram inside sendmsg: its replies are queued when this returns
     const rc = sock.send(out);
     if (rc !== 0) {
-      const error = new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
+      const error = sendError(rc);
       // settled later, not from inside the caller's send loop
       queueMicrotask(() => this.endBatch(b, error));
     }
@@ -447,7 +460,7 @@ export class NetlinkSession {
     sock.keepAlive(true);
     return () => {
       this.listeners.delete(sub);
-      if (this.listeners.size === 0 && this.pending.size === 0 && this.batches.length === 0) sock.keepAlive(false);
+      this.release();
     };
   }
 
@@ -464,6 +477,8 @@ interface Subscriber {
   onMessage(msg: NetlinkMessage): void;
   onError?(error: HaError): void;
 }
+
+const sendError = (rc: number): HaError => new HaError(`netlink send failed: ${errnoName(-rc)}`, { code: errnoCode(errnoName(-rc)) });
 
 const isDump = (r: Request): boolean => ((r.flags ?? 0) & NLM_F_DUMP) === NLM_F_DUMP;
 
