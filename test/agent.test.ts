@@ -91,7 +91,8 @@ async function runAgent(args: string[], extraEnv: NodeJS.ProcessEnv = {}, sock =
   const child = haSpawn(['agent', 'run', '--state', state, '--socket', sock, ...args], { env: { ...env, ...extraEnv } });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': the agent's last log lines may still be in the pipe when it exits
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   let exited = false;
   void exit.then(() => { exited = true; });
   const deadline = Date.now() + 20_000;
