@@ -18,9 +18,9 @@ import { median } from './stats.js';
 const [services, servers, runs] = [Number(process.argv[2] ?? 10000), Number(process.argv[3] ?? 5), Number(process.argv[4] ?? 3)];
 const out = process.env.OUT ?? '/tmp';
 const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-const HA = `${q(process.execPath)} ${q(join(ROOT, 'bin', 'run.js'))}`;
+const HA = `${q(process.execPath)} ${q(join(ROOT, 'bin', 'run.cjs'))}`;
 /** Another ha tree (HA_BENCH_BASELINE=/path: an earlier commit, built) measured in the same boot, interleaved. */
-const BASE = process.env.HA_BENCH_BASELINE ? `${q(process.execPath)} ${q(join(process.env.HA_BENCH_BASELINE, 'bin', 'run.js'))}` : undefined;
+const BASE = process.env.HA_BENCH_BASELINE ? `${q(process.execPath)} ${q(join(process.env.HA_BENCH_BASELINE, 'bin', 'run.cjs'))}` : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'ha-bench-ipvs-'));
 const fileA = join(dir, 'a.rules');
 const fileB = join(dir, 'b.rules');

@@ -59,7 +59,7 @@ if (inside) {
   const recording = '/tmp/floor-check.rec';
   writeFileSync(rules, benchRules(services, servers));
   const binary = buildFloor();
-  const HA = `${process.execPath} ${join(ROOT, 'bin', 'run.js')}`;
+  const HA = `${process.execPath} ${join(ROOT, 'bin', 'run.cjs')}`;
 
   const rec = recordRestore(rules, recording, { md5: true, save: true });
   say(`recorded ha's restore: ${rec.messages} messages in ${rec.datagrams} datagrams, ${rec.bytes} bytes (family id ${rec.familyId}); the process took ${rec.ms.toFixed(0)} ms, the command ${rec.commandMs.toFixed(0)} ms`);

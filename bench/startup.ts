@@ -22,7 +22,7 @@ function time(cmd: string[]): number {
 }
 
 const node = [process.execPath, '-e', '0'];
-const ha = [process.execPath, join(ROOT, 'bin', 'run.js'), '--version'];
+const ha = [process.execPath, join(ROOT, 'bin', 'run.cjs'), '--version'];
 // warm the page cache once for both
 time(node);
 time(ha);

@@ -262,7 +262,7 @@ async function statusBurst(): Promise<number[]> {
     for (let run = 0; run < RUNS; run++) {
       cap.clear();
       const t0 = lan.now();
-      const shell = `for i in $(seq 200); do ${process.execPath} ${join(ROOT, 'bin', 'run.js')} vrrp status --json --socket ${agent.socket} >/dev/null & done; wait`;
+      const shell = `for i in $(seq 200); do ${process.execPath} ${join(ROOT, 'bin', 'run.cjs')} vrrp status --json --socket ${agent.socket} >/dev/null & done; wait`;
       const code = await new Promise<number | null>((resolve) => {
         const c = spawn('ip', ['netns', 'exec', m.ns.name, 'nice', '-n', '15', 'sh', '-c', shell], { stdio: 'ignore' });
         c.on('exit', (status) => resolve(status));

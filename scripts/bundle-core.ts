@@ -4,11 +4,11 @@
  * @oclif/core is about a hundred CommonJS modules, all loaded before any command runs: a path
  * resolution, a few stat calls, a read and a compile for each. Inside User-Mode Linux (where the
  * IPVS benchmarks run) every system call costs ten times what it costs on the host, and loading
- * them was half of `ha`'s start-up. bin/run.js loads this one file instead and registers each of
+ * them was half of `ha`'s start-up. bin/run.cjs loads this one file instead and registers each of
  * its public entry points (@oclif/core, @oclif/core/command, /flags, …) in Node's module cache
  * under the file name it stands for, so that every import of @oclif/core, ours and the oclif
  * plugins', gets this same copy. The bundle records the @oclif/core version it was made from;
- * bin/run.js uses it only when that is the installed version, and otherwise loads @oclif/core as
+ * bin/run.cjs uses it only when that is the installed version, and otherwise loads @oclif/core as
  * usual (so a missing or stale bundle costs speed, never correctness).
  */
 import { type Plugin, build } from 'esbuild';
@@ -39,7 +39,7 @@ ${entries.map((e) => `    [${JSON.stringify(relative(coreDir, e.file))}, () => r
 `;
 
 const out = join(root, 'dist', 'oclif-core.cjs');
-// bin/load-core.js compiles the bundle as a vm.Script (for V8's code cache), which has no import()
+// bin/load-core.cjs compiles the bundle as a vm.Script (for V8's code cache), which has no import()
 // of its own: every `await import(` in the bundled sources becomes __haImport, the loader's
 // import() when it passes one, else this file's own (when loaded with require)
 const banner = 'var __haImport=typeof __haImportHost==="function"?__haImportHost:(s)=>import(s);';
@@ -56,12 +56,69 @@ const lazyDebug: Plugin = {
     }));
   },
 };
+// built-in modules @oclif/core requires at its top level but a start-up does not use (a command's
+// own code may): each is loaded when one of its exports is first looked at, not at every start
+const LAZY = ['child_process', 'perf_hooks', 'readline'];
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY.join('|')})$`) }, (args) =>
+      args.namespace === 'ha-lazy' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'ha-lazy' });
+    // an ES module's import of one (wsl-utils's) lists its exports when the module is evaluated:
+    // the names come from this build's Node until the module itself is loaded
+    b.onLoad({ filter: /.*/, namespace: 'ha-lazy' }, (args) => ({
+      contents: `let m;
+const load = () => (m ??= require(${JSON.stringify(`node:${args.path}`)}));
+const names = ${JSON.stringify(Object.keys(require(`node:${args.path}`) as object))};
+module.exports = new Proxy({}, {
+  get: (_, k) => load()[k],
+  has: (_, k) => k in load(),
+  ownKeys: () => (m ? Reflect.ownKeys(m) : names),
+  getOwnPropertyDescriptor: (_, k) => {
+    if (!m && names.includes(k)) return { configurable: true, enumerable: true, writable: true, value: undefined };
+    const d = Object.getOwnPropertyDescriptor(load(), k);
+    return d && { ...d, configurable: true };
+  },
+});
+`,
+      loader: 'js',
+    }));
+  },
+};
+// the plugin loader matches each dependency against each of oclif.plugins with minimatch, which
+// compiles a pattern at every call; a pattern without glob syntax can only match itself
+const literalPlugins: Plugin = {
+  name: 'literal-plugins',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]config[\\/]plugin-loader\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const call = '(0, minimatch_1.minimatch)(p, w)';
+      if (!text.includes(call)) throw new Error(`bundle: ${args.path} no longer calls ${call}`);
+      return { contents: text.replace(call, `(/[*?[\\]{}()!+#\\\\]/.test(w) ? ${call} : p === w)`), loader: 'js' };
+    });
+  },
+};
+// oclif asks wsl-utils whether this is WSL at every start, and wsl-utils's evaluation touches
+// child_process (a promisify at its top level); its isWsl is is-wsl's, which touches nothing more
+const plainWsl: Plugin = {
+  name: 'plain-wsl',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]util[\\/]os\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const ask = "(await import('wsl-utils')).isWsl";
+      if (!text.includes(ask)) throw new Error(`bundle: ${args.path} no longer has ${ask}`);
+      return { contents: text.replace(ask, "(await import('is-wsl')).default").replace(/\bawait import\((?!['"])/g, 'await __haImport('), loader: 'js' };
+    });
+  },
+};
 const hostImport: Plugin = {
   name: 'host-import',
   setup(b) {
     b.onLoad({ filter: /\.c?js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      return text.includes('import(') ? { contents: text.replace(/\bawait import\(/g, 'await __haImport('), loader: 'js' } : undefined;
+      // an import of a literal package name (wsl-utils, ESM, at every start) is left for esbuild to
+      // bundle; one of a computed specifier (a command's file) goes to the host's import()
+      return text.includes('import(') ? { contents: text.replace(/\bawait import\((?!['"])/g, 'await __haImport('), loader: 'js' } : undefined;
     });
   },
 };
@@ -80,23 +137,23 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   write: false,
-  plugins: [lazyDebug, hostImport],
+  plugins: [lazyDebug, lazyBuiltins, literalPlugins, plainWsl, hostImport],
 });
 const text = result.outputFiles[0]!.text;
 // a dynamic import is import( with an argument; "import()" in a message is not one
 if (/\bimport\((?!\))/.test(text)) throw new Error(`bundle: an import() the loader would not see: ${text.match(/.{0,80}\bimport\((?!\)).{0,40}/)![0]}`);
 const cache = `${out}.cache`;
 rmSync(cache, { force: true });
-// the build's identifier: bin/load-core.js takes a code cache only with the bundle it was made from
+// the build's identifier: bin/load-core.cjs takes a code cache only with the bundle it was made from
 writeFileSync(out, `/*ha-bundle:${randomBytes(16).toString('hex')}*/${banner}\n${text}`);
 process.stdout.write(`bundle: ${relative(root, out)} (@oclif/core ${pkg.version}, ${entries.length} entry points, ${(result.outputFiles[0]!.contents.length / 1024).toFixed(0)} KiB)\n`);
 
-// V8's code cache of the bundle (bin/load-core.js), made by a fresh process after the start-up
+// V8's code cache of the bundle (bin/load-core.cjs), made by a fresh process after the start-up
 // of `ha --version` so that it holds the functions every start compiles
-const run = pathToFileURL(join(root, 'bin', 'run.js')).href;
+const run = pathToFileURL(join(root, 'bin', 'run.cjs')).href;
 const warm = `
 import { createRequire } from 'node:module';
-import { loadCore } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-core.js')).href)};
+import { loadCore } from ${JSON.stringify(pathToFileURL(join(root, 'bin', 'load-core.cjs')).href)};
 const core = loadCore();
 if (!core) throw new Error('the bundle was not loaded');
 const { execute } = createRequire(${JSON.stringify(run)})('@oclif/core/execute');

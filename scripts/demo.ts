@@ -10,7 +10,7 @@ import { bootUml } from '@ha/lib/testing';
 import { ROOT } from '@ha/lib/testing';
 
 const script = `
-ha() { node ${ROOT}/bin/run.js "$@"; }
+ha() { node ${ROOT}/bin/run.cjs "$@"; }
 failures=0
 step() {
   want=$1; shift
@@ -91,7 +91,7 @@ step 2 ha bond add-port bond0 nosuch0
 ip netns exec switch node $PINGER echo 9000 > /tmp/demo/echo.log 2>&1 &
 echo $! >> /tmp/demo/pids
 until grep -q ready /tmp/demo/echo.log; do sleep 0.2; done
-node ${ROOT}/bin/run.js bond watch bond0 > /tmp/demo/watch.log 2>&1 &
+node ${ROOT}/bin/run.cjs bond watch bond0 > /tmp/demo/watch.log 2>&1 &
 WATCH=$!
 until grep -q watching /tmp/demo/watch.log; do sleep 0.2; done
 echo; echo '$ (UDP ping through bond0, one datagram every 10 ms; after 1 s sw-a, the active port'"'"'s peer, goes down)'

@@ -146,9 +146,9 @@ test('the bundle is compiled from its code cache only when the cache was made fr
     // a fresh process each time: loading registers the bundle in that process's module cache
     const load = (): { cached: boolean; version: string } => {
       const script = `import { createRequire } from 'node:module';
-import { loadCore } from ${JSON.stringify(join(ROOT, 'bin', 'load-core.js'))};
+import { loadCore } from ${JSON.stringify(join(ROOT, 'bin', 'load-core.cjs'))};
 const core = loadCore(${JSON.stringify(bundle)});
-const { Config } = createRequire(${JSON.stringify(join(ROOT, 'bin', 'run.js'))})('@oclif/core');
+const { Config } = createRequire(${JSON.stringify(join(ROOT, 'bin', 'run.cjs'))})('@oclif/core');
 const config = await Config.load(${JSON.stringify(ROOT)});
 process.stdout.write(JSON.stringify({ cached: core.cached, version: config.version }));`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });

@@ -17,7 +17,7 @@ cat /sys/class/dmi/id/sys_vendor > "$OUT/vendor"
 echo "$HA_IN_TCG $HA_IN_UML $NO_COLOR $(pwd)" > "$OUT/env"
 grep -c '^ip_vs ' /proc/modules > "$OUT/ip_vs"
 ipvsadm -A -t 192.0.2.10:80 -s rr
-node bin/run.js ipvs list --json > "$OUT/list.json"
+node bin/run.cjs ipvs list --json > "$OUT/list.json"
 ipvsadm -Ln > "$OUT/ipvsadm"
 printf 'last line, no newline' > "$OUT/written"
 `, { timeoutMs: 5 * 60_000 });

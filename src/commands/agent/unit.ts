@@ -41,7 +41,7 @@ Nothing is installed: redirect the output, then run systemctl daemon-reload and 
     if (flags.metrics) run.push('--metrics', listenText(flags.metrics));
     if (flags['stop-timeout']) run.push('--stop-timeout', String(flags['stop-timeout']));
     const script = process.argv[1] ? resolve(process.argv[1]) : '';
-    const bin = script && existsSync(script) ? script : join(this.config.root, 'bin', 'run.js');
+    const bin = script && existsSync(script) ? script : join(this.config.root, 'bin', 'run.cjs');
     const ha = haCommand({ bin, node: process.execPath });
     return { path: UNIT_PATH, unit: systemdUnit({ bin, node: process.execPath, runFlags: run, socketFlags: socket }), execStart: [...ha, 'agent', 'run', ...run] };
   }

@@ -1,5 +1,5 @@
 /**
- * Running the built CLI the way a user does: `node bin/run.js …` in a child process.
+ * Running the built CLI the way a user does: `node bin/run.cjs …` in a child process.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { RESULTS_DIR, checkJsonOutput } from './results.js';
 
 /** Repository root (this file is src/lib/dist/src/testing/cli.js). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'run.js');
+export const BIN = join(ROOT, 'bin', 'run.cjs');
 
 export interface Run {
   code: number | null;

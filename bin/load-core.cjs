@@ -12,14 +12,14 @@
  * which costs more than it saves); V8 itself refuses a cache from another V8 version or flags. A
  * missing, stale or refused cache costs speed, never correctness.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+'use strict';
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { createRequire } = Module;
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
 
-const require = createRequire(import.meta.url);
-export const BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'oclif-core.cjs');
+const BUNDLE = join(__dirname, '..', 'dist', 'oclif-core.cjs');
 const STAMP = '/*ha-bundle:';
 const ID_BYTES = 32;
 
@@ -58,7 +58,7 @@ function compile(file, cacheFile, source, id) {
  * Load the bundle and register its entry points. Undefined when the bundle is missing or was made
  * from another @oclif/core; else whether the code cache was taken, and how to write it.
  */
-export function loadCore(file = BUNDLE, cacheFile = `${file}.cache`) {
+function loadCore(file = BUNDLE, cacheFile = `${file}.cache`) {
   const bytes = read(file);
   if (bytes === undefined) return undefined;
   const id = stampOf(bytes);
@@ -81,6 +81,8 @@ function register(exports, handle) {
   const pkgFile = require.resolve('@oclif/core/package.json');
   if (JSON.parse(readFileSync(pkgFile, 'utf8')).version !== exports.version) return undefined;
   const dir = dirname(pkgFile);
+  /** The bundle's copy of one of @oclif/core's files, by its path in the package (lib/execute.js). */
+  handle.entry = (file) => Module._cache[join(dir, file)]?.exports;
   for (const [file, load] of exports.modules) {
     const filename = join(dir, file);
     if (Module._cache[filename]) continue;
@@ -106,3 +108,5 @@ function register(exports, handle) {
   }
   return handle;
 }
+
+module.exports = { BUNDLE, loadCore };
