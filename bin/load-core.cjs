@@ -11,15 +11,22 @@
  * cache is used only with the bundle it was made from (a hash of the source would load node:crypto,
  * which costs more than it saves); V8 itself refuses a cache from another V8 version or flags. A
  * missing, stale or refused cache costs speed, never correctness.
+ *
+ * It also loads dist/ha.cjs (scripts/bundle-ha.ts), ha's own modules bundled into one file, the
+ * first time oclif imports one of them (a command, a hook): the import is answered with the
+ * bundled module, if the bundle is newer than the compiled modules it was made from (else the
+ * modules load as usual). It has a code cache of its own, made the same way.
  */
 'use strict';
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { createRequire } = Module;
-const { dirname, join } = require('node:path');
+const { dirname, join, relative, sep } = require('node:path');
 const vm = require('node:vm');
 
-const BUNDLE = join(__dirname, '..', 'dist', 'oclif-core.cjs');
+const ROOT = join(__dirname, '..');
+const BUNDLE = join(ROOT, 'dist', 'oclif-core.cjs');
+const HA_BUNDLE = join(ROOT, 'dist', 'ha.cjs');
 const STAMP = '/*ha-bundle:';
 const ID_BYTES = 32;
 
@@ -49,9 +56,80 @@ function compile(file, cacheFile, source, id) {
   const m = new Module(file);
   m.filename = file;
   m.paths = Module._nodeModulePaths(dirname(file));
-  script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, dirname(file), (specifier) => import(specifier));
+  script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, dirname(file), hostImport);
   m.loaded = true;
-  return { exports: m.exports, script, cached: Boolean(usable) && !script.cachedDataRejected };
+  return {
+    exports: m.exports,
+    /** Whether V8 took the code cache. */
+    cached: Boolean(usable) && !script.cachedDataRejected,
+    /** Write the code cache of everything compiled so far (atomically: a reader sees the old one or the new one). */
+    writeCache() {
+      if (!id) throw new Error(`${file} carries no build identifier: rebuild it (npm run build)`);
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, Buffer.concat([id, script.createCachedData()]));
+      renameSync(tmp, cacheFile);
+    },
+  };
+}
+
+/** Compile a stamped bundle file, or undefined when it is missing. */
+function compileFile(file, cacheFile) {
+  const bytes = read(file);
+  if (bytes === undefined) return undefined;
+  return compile(file, cacheFile, bytes.toString('utf8'), stampOf(bytes));
+}
+
+// ---- ha's own modules (dist/ha.cjs) ----
+
+let ha; // undefined: not looked at yet; null: not usable
+let haModules;
+
+/** Is each build info file the bundle was made from still the same size and age? */
+function current(madeFrom) {
+  const { statSync } = require('node:fs');
+  for (const [file, size, mtimeMs] of madeFrom) {
+    let s;
+    try {
+      s = statSync(join(ROOT, file));
+    } catch {
+      return false;
+    }
+    // a file system that keeps whole seconds only (User-Mode Linux's hostfs) is compared in seconds
+    const same = s.mtimeMs % 1000 === 0 ? s.mtimeMs === Math.floor(mtimeMs / 1000) * 1000 : s.mtimeMs === mtimeMs;
+    if (s.size !== size || !same) return false;
+  }
+  return true;
+}
+
+/**
+ * Load dist/ha.cjs unless done already: its handle ({exports, cached, writeCache}), or undefined
+ * when it is missing, turned off (HA_NO_BUNDLE) or older than the modules it was made from.
+ */
+function loadHa(file = HA_BUNDLE, cacheFile = `${file}.cache`) {
+  if (ha !== undefined) return ha ?? undefined;
+  ha = null;
+  if (process.env.HA_NO_BUNDLE) return undefined;
+  const bundle = compileFile(file, cacheFile);
+  if (!bundle || !current(bundle.exports.madeFrom)) return undefined;
+  haModules = new Map(bundle.exports.modules);
+  ha = bundle;
+  return ha;
+}
+
+/**
+ * import() for the bundles: a file that dist/ha.cjs holds is answered from it (evaluated on first
+ * use, once), anything else is imported as usual.
+ */
+function hostImport(specifier) {
+  if (typeof specifier === 'string' && specifier.startsWith('file:') && ha !== null) {
+    if (ha === undefined) loadHa();
+    if (ha) {
+      const { fileURLToPath } = require('node:url');
+      const load = haModules.get(relative(ROOT, fileURLToPath(specifier)).split(sep).join('/'));
+      if (load) return new Promise((resolve) => resolve(load()));
+    }
+  }
+  return import(specifier);
 }
 
 /**
@@ -59,21 +137,8 @@ function compile(file, cacheFile, source, id) {
  * from another @oclif/core; else whether the code cache was taken, and how to write it.
  */
 function loadCore(file = BUNDLE, cacheFile = `${file}.cache`) {
-  const bytes = read(file);
-  if (bytes === undefined) return undefined;
-  const id = stampOf(bytes);
-  const bundle = compile(file, cacheFile, bytes.toString('utf8'), id);
-  return register(bundle.exports, {
-    /** Whether V8 took the code cache. */
-    cached: bundle.cached,
-    /** Write the code cache of everything compiled so far (atomically: a reader sees the old one or the new one). */
-    writeCache() {
-      if (!id) throw new Error(`${file} carries no build identifier: rebuild it (npm run build)`);
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.concat([id, bundle.script.createCachedData()]));
-      renameSync(tmp, cacheFile);
-    },
-  });
+  const bundle = compileFile(file, cacheFile);
+  return bundle && register(bundle.exports, { cached: bundle.cached, writeCache: bundle.writeCache });
 }
 
 /** Register the bundle's entry points in Node's module cache, if it was made from the installed @oclif/core. */
@@ -109,4 +174,4 @@ function register(exports, handle) {
   return handle;
 }
 
-module.exports = { BUNDLE, loadCore };
+module.exports = { BUNDLE, HA_BUNDLE, loadCore, loadHa };

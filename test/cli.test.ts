@@ -136,6 +136,44 @@ test('start-up uses the bundled @oclif/core: the same answers with and without i
   }
 });
 
+test('commands and hooks come from the bundle of ha\'s modules: the same answers, no ES module read, and a stale bundle is not used', () => {
+  // NODE_DEBUG=esm has Node's ES module loader name each module it stores
+  const esm = (args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stored: string[] } => {
+    const r = ha(args, { env: { ...env, NODE_DEBUG: 'esm' } });
+    const stored = [...r.stderr.matchAll(/Storing (file:\S+)/g)].map((m) => m[1]!).filter((u) => u.startsWith(`file://${ROOT}/`) && !u.includes('/node_modules/'));
+    return { code: r.code, stdout: r.stdout, stored };
+  };
+  for (const args of [['state', 'schema'], ['route', 'list', '--json'], ['ipvs', 'list', '--json'], ['status', '--json', '--state', '/nonexistent/x.json'], ['vrrp', 'status', '--socket', '/nonexistent/a.sock']]) {
+    const bundled = esm(args);
+    const plain = esm(args, { HA_NO_BUNDLE: '1' });
+    assert.deepEqual([bundled.code, bundled.stdout], [plain.code, plain.stdout], args.join(' '));
+    assert.deepEqual(bundled.stored, [], `${args.join(' ')}: no module of ha's read as an ES module`);
+    assert.ok(plain.stored.length > 10, `${args.join(' ')}: without the bundle, ha's modules are read (${plain.stored.length})`);
+  }
+  // the bundle records the build info it was made from: another size or age is a stale bundle
+  const dir = mkdtempSync(join(tmpdir(), 'ha-habundle-'));
+  try {
+    const text = readFileSync(join(ROOT, 'dist', 'ha.cjs'), 'utf8');
+    const made = /madeFrom:(\[\[.*?\]\])/.exec(text);
+    assert.ok(made, 'the bundle says what it was made from');
+    const stale = join(dir, 'stale.cjs');
+    const fresh = join(dir, 'fresh.cjs');
+    const infos = JSON.parse(made[1]!) as Array<[string, number, number]>;
+    infos[0]![2] += 1;
+    writeFileSync(stale, text.replace(made[1]!, JSON.stringify(infos)));
+    writeFileSync(fresh, text);
+    const probe = (file: string): string => {
+      const r = spawnSync(process.execPath, ['-e', `const { loadCore, loadHa } = require(${JSON.stringify(join(ROOT, 'bin', 'load-core.cjs'))}); loadCore(); process.stdout.write(String(Boolean(loadHa(${JSON.stringify(file)}))));`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.equal(probe(fresh), 'true', 'a bundle as the build made it is used');
+    assert.equal(probe(stale), 'false', 'a bundle older than the compiled modules is not');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the bundle is compiled from its code cache only when the cache was made from it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ha-cache-'));
   try {

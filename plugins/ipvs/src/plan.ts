@@ -41,9 +41,18 @@ class IpvsStep implements Step {
     readonly r: Server | undefined,
     /** For a change: what the kernel has now. */
     readonly prev: Service | Server | undefined,
-    readonly request: Request,
   ) {
     this.netlink = new IpvsStepNetlink(this);
+  }
+
+  /**
+   * The request, built each time it is read: a restore of 60,000 changes sends them as a stream,
+   * and building each just before it goes keeps only a window of requests alive instead of all.
+   */
+  get request(): Request {
+    const { op, f, s, r } = this;
+    if (r) return op === 'add' ? build.addServer(f, s, r) : op === 'delete' ? build.deleteServer(f, s, r) : build.editServer(f, s, r);
+    return op === 'add' ? build.addService(f, s) : op === 'delete' ? build.deleteService(f, s) : build.editService(f, s);
   }
 
   get object(): string {
@@ -234,30 +243,30 @@ export async function planServices(desired: Service[], current: Service[], optio
       if (want.has(id)) continue;
       // servers first, each with its own undo, then the service: undone newest first, this
       // re-creates the service and then its servers, all as pipelined requests
-      for (const r of s.servers) steps.push(new IpvsStep('delete', f, s, r, undefined, build.deleteServer(f, s, r)));
-      steps.push(new IpvsStep('delete', f, s, undefined, undefined, build.deleteService(f, s)));
+      for (const r of s.servers) steps.push(new IpvsStep('delete', f, s, r, undefined));
+      steps.push(new IpvsStep('delete', f, s, undefined, undefined));
     }
   }
 
   for (const [id, s] of want) {
     const cur = now.get(id);
     if (!cur) {
-      steps.push(new IpvsStep('add', f, s, undefined, undefined, build.addService(f, s)));
-      for (const r of s.servers) steps.push(new IpvsStep('add', f, s, r, undefined, build.addServer(f, s, r)));
+      steps.push(new IpvsStep('add', f, s, undefined, undefined));
+      for (const r of s.servers) steps.push(new IpvsStep('add', f, s, r, undefined));
       continue;
     }
-    if (!options.addOnly && serviceDiffers(cur, s)) steps.push(new IpvsStep('change', f, s, undefined, cur, build.editService(f, s)));
+    if (!options.addOnly && serviceDiffers(cur, s)) steps.push(new IpvsStep('change', f, s, undefined, cur));
     const inCurrent = serverFinder(cur.servers);
     if (!options.addOnly) {
       const inWanted = serverFinder(s.servers);
       for (const r of cur.servers) {
-        if (!inWanted(r)) steps.push(new IpvsStep('delete', f, cur, r, undefined, build.deleteServer(f, s, r)));
+        if (!inWanted(r)) steps.push(new IpvsStep('delete', f, cur, r, undefined));
       }
     }
     for (const r of s.servers) {
       const c = inCurrent(r);
-      if (!c) steps.push(new IpvsStep('add', f, s, r, undefined, build.addServer(f, s, r)));
-      else if (!options.addOnly && serverDiffers(c, r)) steps.push(new IpvsStep('change', f, s, r, c, build.editServer(f, s, r)));
+      if (!c) steps.push(new IpvsStep('add', f, s, r, undefined));
+      else if (!options.addOnly && serverDiffers(c, r)) steps.push(new IpvsStep('change', f, s, r, c));
     }
   }
   return steps;

@@ -49,7 +49,35 @@ export function errnoCode(code: string | undefined): FailureCode {
   return code !== undefined && code in constants.errno ? (code as ErrnoName) : 'EFAILED';
 }
 
+/**
+ * The class an error was made by, as a name every copy of this module agrees on. ha's own modules
+ * run from one bundle (dist/ha.cjs) while a plugin installed on its own imports @ha/lib's files:
+ * two copies of these classes. instanceof looks at this brand, so that an error a plugin throws
+ * from its copy is still the HaError (or UsageError…) the other copy checks for.
+ */
+export const ERROR_BRAND = Symbol.for('ha.error.class');
+const BRAND = ERROR_BRAND;
+
+type Branded = { [BRAND]?: string };
+
+/** instanceof for a branded error class: the class's own brand anywhere in the value's prototype chain. */
+function brandedInstance(cls: Function, value: unknown): boolean {
+  if (!Object.hasOwn(cls, BRAND)) return Function.prototype[Symbol.hasInstance].call(cls, value);
+  const brand = (cls as unknown as Branded)[BRAND];
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  for (let p = Object.getPrototypeOf(value) as { constructor?: Function } | null; p; p = Object.getPrototypeOf(p) as typeof p) {
+    const c = p.constructor;
+    if (c === cls || (c !== undefined && Object.hasOwn(c, BRAND) && (c as unknown as Branded)[BRAND] === brand)) return true;
+  }
+  return false;
+}
+
 export class HaError extends Error {
+  static readonly [BRAND] = 'HaError';
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return brandedInstance(this, value);
+  }
+
   override name = 'HaError';
   readonly exitCode: number;
   /** A stable machine-readable code for `--json` error output. */
@@ -63,6 +91,7 @@ export class HaError extends Error {
 
 /** Invalid usage or input: exit 2, and the caller guarantees nothing was changed. */
 export class UsageError extends HaError {
+  static readonly [BRAND] = 'UsageError';
   override name = 'UsageError';
   constructor(message: string, code: UsageCode = 'EUSAGE') {
     super(message, { exitCode: EXIT_USAGE, code });
@@ -71,6 +100,7 @@ export class UsageError extends HaError {
 
 /** The operation was attempted and failed: exit 1. */
 export class OperationError extends HaError {
+  static readonly [BRAND] = 'OperationError';
   override name = 'OperationError';
   constructor(message: string, code: FailureCode = 'EFAILED', cause?: unknown) {
     super(message, { exitCode: EXIT_FAILED, code, cause });
@@ -79,6 +109,7 @@ export class OperationError extends HaError {
 
 /** The running kernel lacks something a command needs (a module, a netlink family). */
 export class UnavailableError extends HaError {
+  static readonly [BRAND] = 'UnavailableError';
   override name = 'UnavailableError';
   constructor(message: string) {
     super(message, { exitCode: EXIT_FAILED, code: 'EUNAVAILABLE' });

@@ -8,7 +8,7 @@
  * (NetlinkSession.bulk, with the step's own bulk options), which is what makes a restore of
  * thousands of objects fast; the signal is checked between datagrams.
  */
-import { HaError, type ErrorCode } from './errors.js';
+import { ERROR_BRAND, HaError, type ErrorCode } from './errors.js';
 import type { BulkOptions, NetlinkSession, Outcome, Request } from './netlink/session.js';
 import { signalExitCode, signalGuard } from './signals.js';
 
@@ -147,7 +147,25 @@ async function makeSteps(groups: StepGroup[], g0: number, i0: number, done: Step
       if (first.netlink) {
         // a run of netlink steps on one session goes out pipelined
         const { group, end: j } = netlinkRun(steps, i);
-        const outcomes = await first.netlink.session.bulk(group.map((s) => s.netlink!.request), { ...first.netlink.bulk, shouldStop: stop });
+        // each request is read when bulk is about to send it, so a step may build it then (an
+        // IPVS step does) and only a window of them is alive at once; one that cannot be built
+        // ends the run there, as a failure of that step (the steps made before it are undone)
+        let unbuilt: { k: number; error: unknown } | undefined;
+        const requests = {
+          *[Symbol.iterator](): Iterator<Request> {
+            for (let k = 0; k < group.length; k++) {
+              let r: Request;
+              try {
+                r = group[k]!.netlink!.request;
+              } catch (error) {
+                unbuilt = { k, error };
+                return;
+              }
+              yield r;
+            }
+          },
+        };
+        const outcomes = await first.netlink.session.bulk(requests, { ...first.netlink.bulk, shouldStop: stop });
         let failed: { step: Step; error: unknown } | undefined;
         let sent = 0;
         for (let k = 0; k < group.length; k++) {
@@ -162,6 +180,8 @@ async function makeSteps(groups: StepGroup[], g0: number, i0: number, done: Step
           }
         }
         if (failed) return { kind: 'failed', group: name, step: failed.step, error: failed.error };
+        const u = unbuilt as { k: number; error: unknown } | undefined;
+        if (u && sent === u.k) return { kind: 'failed', group: name, step: group[u.k]!, error: u.error };
         if (sent < group.length) return { kind: 'stopped', groupIndex: g, stepIndex: i + sent };
         i = j;
         continue;
@@ -223,6 +243,7 @@ function undoText(undone: number, undoErrors: string[], before: string): string 
 
 /** A run that failed or was interrupted, as the one error a command ends with. */
 export class RunError extends HaError {
+  static readonly [ERROR_BRAND] = 'RunError';
   override name = 'RunError';
   constructor(readonly result: RunResult, what: { action: string; target: string }) {
     const i = result.interrupted;

@@ -61,6 +61,22 @@ test('a refusal midway: what was made is undone, newest first, and the failure n
   assert.deepEqual([...made], [], 'the kernel is as it was');
 });
 
+test('a step whose request cannot be built (read as it is sent) fails there: nothing after it is sent, what was made is undone', async () => {
+  const kernel = new FakeKernel();
+  useDefaultHandle(kernel.handle());
+  const list = steps(10);
+  let reads = 0;
+  Object.defineProperty(list[5]!.netlink!, 'request', { get() { reads++; throw new Error('thing 5: cannot be encoded'); } });
+  const result = await runSteps([{ name: 'things', steps: list }]);
+  assert.equal(reads, 1);
+  assert.equal(result.applied, 0);
+  assert.equal(result.failure?.change.object, 'thing 5');
+  assert.equal(result.failure?.message, 'thing 5: cannot be encoded');
+  assert.equal(result.failure?.undone, 5);
+  assert.deepEqual(kernel.sent(ADD).map((r) => r.data[0]), [0, 1, 2, 3, 4]);
+  assert.deepEqual(kernel.sent(DEL).map((r) => r.data[0]), [4, 3, 2, 1, 0]);
+});
+
 test('an undo the kernel refuses is reported, the others still made', async () => {
   const kernel = new FakeKernel((r) => (r.type === ADD && r.data[0] === 3 ? { error: 17 } : r.type === DEL && r.data[0] === 1 ? { error: 16 } : undefined));
   useDefaultHandle(kernel.handle());

@@ -2,7 +2,7 @@
  * Kernel errno values translated into words and into errors that name the object concerned.
  */
 import { constants } from 'node:os';
-import { HaError, EXIT_FAILED, errnoCode } from '../errors.js';
+import { ERROR_BRAND, HaError, EXIT_FAILED, errnoCode } from '../errors.js';
 
 const names = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
@@ -56,6 +56,7 @@ export interface ErrorContext {
 }
 
 export class NetlinkError extends HaError {
+  static readonly [ERROR_BRAND] = 'NetlinkError';
   override name = 'NetlinkError';
   readonly errno: number;
   readonly errnoName: string;

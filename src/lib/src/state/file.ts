@@ -13,7 +13,7 @@
 import { constants as fsc, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { HaError, UsageError, errnoCode } from '../errors.js';
+import { ERROR_BRAND, HaError, UsageError, errnoCode } from '../errors.js';
 import { STATE_LIMITS, openErrorText, readRegularFile } from '../lines.js';
 import { LockOptions, acquireLock } from '../lock.js';
 import { JsonSchema, SchemaProblem, validate } from './schema.js';
@@ -46,6 +46,7 @@ export function resolveStatePath(flag?: string, env: NodeJS.ProcessEnv = process
 }
 
 export class StateFileError extends UsageError {
+  static readonly [ERROR_BRAND] = 'StateFileError';
   constructor(file: string, problem: SchemaProblem | string) {
     super(typeof problem === 'string' ? `state file ${file}: ${problem}` : `state file ${file}: ${problem.path}: ${problem.message}`, 'ESTATE');
   }
