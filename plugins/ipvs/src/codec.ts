@@ -114,7 +114,7 @@ export const cmdDestNoStats = attrCodec({ dest: [2, destAttrsNoStats] });
 export const infoAttrs = attrCodec({ version: [1, 'u32'], connTabSize: [2, 'u32'] });
 
 type SvcAttrs = Decoded<typeof serviceAttrs.spec>;
-type DestAttrs = Decoded<typeof destAttrs.spec>;
+export type DestAttrs = Decoded<typeof destAttrs.spec>;
 
 const afOf = familyNumber;
 const familyOf = (af: number | undefined): Family => (af === AF_INET6 ? 'ipv6' : 'ipv4');

@@ -5,11 +5,11 @@
  * This module is the plugin's exported API: other plugins (health checks) drive IPVS through it.
  */
 import {
-  ErrorContext, GenlFamily, NETLINK_GENERIC, NetlinkError, NetlinkMessage, NetlinkSession, Request, formatIp, genlRequest,
+  ErrorContext, GenlFamily, NETLINK_GENERIC, NetlinkError, NetlinkMessage, NetlinkSession, Request, formatIp, genlHeader, genlRequest,
   ipv4Text, parseGenl, resolveFamily, withFamily,
 } from '@ha/lib/netlink';
 import {
-  CMD, IPVS_GENL_NAME, cmdAttrs, cmdDestNoStats, daemonToAttrs, decodeDaemon, decodeServer, decodeService, decodeServiceReply, infoAttrs, serverAttrs,
+  CMD, type DestAttrs, IPVS_GENL_NAME, cmdAttrs, cmdDestNoStats, daemonToAttrs, decodeDaemon, decodeServer, decodeService, decodeServiceReply, infoAttrs, serverAttrs,
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
 } from './codec.js';
 import { closeSync, openSync } from 'node:fs';
@@ -79,6 +79,26 @@ const serverContext = (s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'po
 
 // ---- requests (built separately so that restore can pipeline them) ----
 
+/**
+ * A service's key as the SERVICE attribute of a real server request, encoded once per service
+ * object: a restore sends it with each of the service's servers. The key fields of a service
+ * object never change once it is made.
+ */
+const keyNests = new WeakMap<ServiceKey, Buffer>();
+function serviceKeyNest(k: ServiceKey): Buffer {
+  let b = keyNests.get(k);
+  if (!b) {
+    b = cmdAttrs.encode({ service: serviceKeyAttrs(k) });
+    keyNests.set(k, b);
+  }
+  return b;
+}
+
+/** A real server request: the genl header, the service's key and the DEST attribute (cmdAttrs's order). */
+function destRequest(f: GenlFamily, cmd: number, s: ServiceKey, dest: DestAttrs, context: ErrorContext): Request {
+  return { context, type: f.id, payload: [genlHeader(cmd, f.version), serviceKeyNest(s), cmdAttrs.encode({ dest })] };
+}
+
 /** Request builders for a resolved family: synchronous, so plans can build undo requests lazily. */
 export const build = {
   addService: (f: GenlFamily, s: Service): Request =>
@@ -88,11 +108,11 @@ export const build = {
   deleteService: (f: GenlFamily, k: ServiceKey): Request =>
     genlRequest(f, CMD.DEL_SERVICE, cmdAttrs.encode({ service: serviceKeyAttrs(k) }), { context: serviceContext(k) }),
   addServer: (f: GenlFamily, s: ServiceKey, r: Server): Request =>
-    genlRequest(f, CMD.NEW_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) }),
+    destRequest(f, CMD.NEW_DEST, s, serverAttrs(r), serverContext(s, r)),
   editServer: (f: GenlFamily, s: ServiceKey, r: Server): Request =>
-    genlRequest(f, CMD.SET_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverAttrs(r) }), { context: serverContext(s, r) }),
+    destRequest(f, CMD.SET_DEST, s, serverAttrs(r), serverContext(s, r)),
   deleteServer: (f: GenlFamily, s: ServiceKey, r: Pick<Server, 'family' | 'address' | 'port'>): Request =>
-    genlRequest(f, CMD.DEL_DEST, cmdAttrs.encode({ service: serviceKeyAttrs(s), dest: serverKeyAttrs(r) }), { context: serverContext(s, r) }),
+    destRequest(f, CMD.DEL_DEST, s, serverKeyAttrs(r), serverContext(s, r)),
   flush: (f: GenlFamily): Request => genlRequest(f, CMD.FLUSH, Buffer.alloc(0), { context: { object: 'IPVS table' } }),
   zero: (f: GenlFamily, k?: ServiceKey): Request =>
     genlRequest(f, CMD.ZERO, k ? cmdAttrs.encode({ service: serviceKeyAttrs(k) }) : Buffer.alloc(0), { context: k ? serviceContext(k) : { object: 'IPVS counters' } }),
