@@ -12,7 +12,7 @@ import {
 } from '../src/ipvsadm/options.js';
 import { applyRules, applyRulesText, parseRules, thresholdsOmitted } from '../src/ipvsadm/rules.js';
 import {
-  compareServiceKeys, formatDaemons, formatList, formatSave, formatTimeouts, largeNumber, sortServices, sortServicesInPlace,
+  compareServers, compareServiceKeys, formatDaemons, formatList, formatSave, formatTimeouts, largeNumber, sortServices, sortServicesInPlace,
 } from '../src/ipvsadm/format.js';
 
 /** Assert that fn throws one UsageError (exit 2) whose single-line message matches. */
@@ -504,6 +504,19 @@ describe('format: order', () => {
   test('real servers by family, address, port', () => {
     const s = svc({ servers: [srv({ address: '203.0.113.1' }), srv({ family: 'ipv6', address: '2001:db8::1', forward: 'tunnel' }), srv({ address: '9.9.9.9' }), srv({ address: '198.51.100.1', port: 81, forward: 'masq' }), srv({ address: '198.51.100.1', port: 79, forward: 'masq' })] });
     assert.deepEqual(sortServices([s])[0]!.servers.map((r) => `${r.address}:${r.port}`), ['9.9.9.9:80', '198.51.100.1:79', '198.51.100.1:81', '203.0.113.1:80', '2001:db8::1:80']);
+  });
+
+  test('real servers sorted by their numbers come out as compareServers orders them, IPv4 alone or with IPv6', () => {
+    let seed = 7;
+    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    for (let round = 0; round < 200; round++) {
+      const servers = Array.from({ length: 1 + rnd(9) }, () => (rnd(10) === 0
+        ? srv({ family: 'ipv6', address: `2001:db8::${rnd(50).toString(16)}`, port: rnd(4), forward: 'tunnel' })
+        : srv({ address: `${rnd(3) * 100}.${rnd(256)}.0.${rnd(4)}`, port: rnd(4) * 20000 })));
+      const unique = [...new Map(servers.map((r) => [`${r.address}|${r.port}`, r])).values()];
+      const expected = [...unique].sort(compareServers).map((r) => `${r.address}:${r.port}`);
+      assert.deepEqual(sortServices([svc({ servers: unique })])[0]!.servers.map((r) => `${r.address}:${r.port}`), expected);
+    }
   });
 
   test('sorting in place gives the order sortServices gives, in any starting order', () => {
