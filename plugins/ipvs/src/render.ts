@@ -72,5 +72,6 @@ export function renderServices(services: Service[], cols: ListColumns = {}, sort
       }
     }
   }
-  return streamTable(head, rows, {}, out);
+  // addresses, names and numbers: no cell is coloured
+  return streamTable(head, rows, { plain: true }, out);
 }

@@ -42,12 +42,14 @@ export const cellText = (cell: Cell): string => (cell === undefined || cell === 
  * (fresh memory is what costs most where page faults are slow, as in User-Mode Linux). With
  * `out`, each line goes there as it is made, with its newline, and nothing is returned.
  */
-export function streamTable(head: string[], rows: () => Iterable<string[]>, options: { align?: Array<'left' | 'right'> } = {}, out?: (text: string) => void): string {
+export function streamTable(head: string[], rows: () => Iterable<string[]>, options: { align?: Array<'left' | 'right'>; plain?: boolean } = {}, out?: (text: string) => void): string {
   const c = colour();
   const widths = head.map((h) => h.length);
+  // plain: the caller's cells carry no colour codes, so a width is a length (no scan per cell)
+  const width = options.plain ? (text: string): number => text.length : visibleWidth;
   for (const row of rows()) {
     for (let i = 0; i < row.length; i++) {
-      const w = visibleWidth(row[i]!);
+      const w = width(row[i]!);
       if (w > (widths[i] ?? 0)) widths[i] = w;
     }
   }
@@ -61,7 +63,7 @@ export function streamTable(head: string[], rows: () => Iterable<string[]>, opti
     let text = '';
     for (let i = 0; i <= end; i++) {
       const cell = cells[i]!;
-      const gap = (widths[i] ?? 0) - visibleWidth(cell);
+      const gap = (widths[i] ?? 0) - width(cell);
       const shown = styled ? styled(cell) : cell;
       if (i) text += '  ';
       text += right[i] === 'right' ? pad(gap) + shown : i === end ? shown : shown + pad(gap);
