@@ -72,11 +72,19 @@ function compile(file, cacheFile, source, id) {
   };
 }
 
-/** Compile a stamped bundle file, or undefined when it is missing. */
+/**
+ * Compile a stamped bundle file, or undefined when it is missing or does not compile (a damaged
+ * file costs speed, never the command: the modules then load as usual).
+ */
 function compileFile(file, cacheFile) {
   const bytes = read(file);
   if (bytes === undefined) return undefined;
-  return compile(file, cacheFile, bytes.toString('utf8'), stampOf(bytes));
+  try {
+    return compile(file, cacheFile, bytes.toString('utf8'), stampOf(bytes));
+  } catch (error) {
+    if (/\bha|\*/.test(process.env.DEBUG || '')) process.stderr.write(`ha: ${file} not used: ${error.message}\n`);
+    return undefined;
+  }
 }
 
 // ---- ha's own modules (dist/ha.cjs) ----

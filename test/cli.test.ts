@@ -169,6 +169,9 @@ test('commands and hooks come from the bundle of ha\'s modules: the same answers
     };
     assert.equal(probe(fresh), 'true', 'a bundle as the build made it is used');
     assert.equal(probe(stale), 'false', 'a bundle older than the compiled modules is not');
+    const broken = join(dir, 'broken.cjs');
+    writeFileSync(broken, text.slice(0, Math.floor(text.length / 2)));
+    assert.equal(probe(broken), 'false', 'a damaged bundle is not used, and nothing throws');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
