@@ -18,7 +18,7 @@
  * modules load as usual). It has a code cache of its own, made the same way.
  */
 'use strict';
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { createRequire } = Module;
 const { dirname, join, relative, sep } = require('node:path');
@@ -91,10 +91,10 @@ function compileFile(file, cacheFile) {
 
 let ha; // undefined: not looked at yet; null: not usable
 let haModules;
+let fileURLToPath; // node:url's, taken with the bundle
 
 /** Is each build info file the bundle was made from still the same size and age? */
 function current(madeFrom) {
-  const { statSync } = require('node:fs');
   for (const [file, size, mtimeMs] of madeFrom) {
     let s;
     try {
@@ -120,6 +120,7 @@ function loadHa(file = HA_BUNDLE, cacheFile = `${file}.cache`) {
   const bundle = compileFile(file, cacheFile);
   if (!bundle || !current(bundle.exports.madeFrom)) return undefined;
   haModules = new Map(bundle.exports.modules);
+  ({ fileURLToPath } = require('node:url'));
   ha = bundle;
   return ha;
 }
@@ -132,7 +133,6 @@ function hostImport(specifier) {
   if (typeof specifier === 'string' && specifier.startsWith('file:') && ha !== null) {
     if (ha === undefined) loadHa();
     if (ha) {
-      const { fileURLToPath } = require('node:url');
       const load = haModules.get(relative(ROOT, fileURLToPath(specifier)).split(sep).join('/'));
       if (load) return new Promise((resolve) => resolve(load()));
     }
