@@ -18,7 +18,7 @@
  * modules load as usual). It has a code cache of its own, made the same way.
  */
 'use strict';
-const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { readFileSync, realpathSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { createRequire } = Module;
 const { dirname, join, relative, sep } = require('node:path');
@@ -149,9 +149,24 @@ function loadCore(file = BUNDLE, cacheFile = `${file}.cache`) {
   return bundle && register(bundle.exports, { cached: bundle.cached, writeCache: bundle.writeCache });
 }
 
+/**
+ * The installed @oclif/core's package.json, as require.resolve finds it from here: in the root's
+ * node_modules when it is there (bin/ has none of its own), found without require.resolve, whose
+ * resolution through a package's exports loads Node's ES module resolver at every start.
+ */
+function corePackageFile() {
+  try {
+    const file = join(realpathSync(join(ROOT, 'node_modules', '@oclif', 'core')), 'package.json');
+    if (statSync(file).isFile()) return file;
+  } catch {
+    // not there: where Node's resolution finds it
+  }
+  return require.resolve('@oclif/core/package.json');
+}
+
 /** Register the bundle's entry points in Node's module cache, if it was made from the installed @oclif/core. */
 function register(exports, handle) {
-  const pkgFile = require.resolve('@oclif/core/package.json');
+  const pkgFile = corePackageFile();
   if (JSON.parse(readFileSync(pkgFile, 'utf8')).version !== exports.version) return undefined;
   const dir = dirname(pkgFile);
   /** The bundle's copy of one of @oclif/core's files, by its path in the package (lib/execute.js). */

@@ -85,40 +85,81 @@ module.exports = new Proxy({}, {
     }));
   },
 };
-// the plugin loader matches each dependency against each of oclif.plugins with minimatch, which
-// compiles a pattern at every call; a pattern without glob syntax can only match itself
-const literalPlugins: Plugin = {
-  name: 'literal-plugins',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]config[\\/]plugin-loader\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      const call = '(0, minimatch_1.minimatch)(p, w)';
-      if (!text.includes(call)) throw new Error(`bundle: ${args.path} no longer calls ${call}`);
-      return { contents: text.replace(call, `(/[*?[\\]{}()!+#\\\\]/.test(w) ? ${call} : p === w)`), loader: 'js' };
-    });
-  },
-};
-// oclif asks wsl-utils whether this is WSL at every start, and wsl-utils's evaluation touches
-// child_process (a promisify at its top level); its isWsl is is-wsl's, which touches nothing more
-const plainWsl: Plugin = {
-  name: 'plain-wsl',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]util[\\/]os\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      const ask = "(await import('wsl-utils')).isWsl";
-      if (!text.includes(ask)) throw new Error(`bundle: ${args.path} no longer has ${ask}`);
-      return { contents: text.replace(ask, "(await import('is-wsl')).default").replace(/\bawait import\((?!['"])/g, 'await __haImport('), loader: 'js' };
-    });
-  },
-};
-const hostImport: Plugin = {
-  name: 'host-import',
+/**
+ * oclif's own modules require, at their top level, every module any of their functions might use,
+ * and its index re-exports each namespace (Args, Flags, Errors, Parser, …) eagerly: a start-up
+ * evaluated all of @oclif/core, and screen.js's top level opens process.stdout and stderr (which
+ * loads node:stream, net and tty). In each of oclif's files (TypeScript's CommonJS output) a
+ * top-level `const x_1 = require("…")` becomes a function that requires on first call, and each
+ * use of x_1 a call of it; the index's `exports.Flags = __importStar(require("./flags"))` becomes
+ * a getter. TypeScript's output only ever reads such a binding (x_1.name, (0, x_1.fn)(…)), so a
+ * module is now evaluated when a start-up first uses it, in the order it is used.
+ */
+function lazyRequires(text: string): string {
+  const binding = /^(?:const|var) (\w+_\d+) = ((?:__importDefault|__importStar)?\(?require\("[^"]+"\)\)?);$/gm;
+  const names: string[] = [];
+  let out = text.replace(binding, (_, name: string, expr: string) => {
+    names.push(name);
+    return `var ${name}$m; function ${name}$() { return ${name}$m ??= ${expr}; }`;
+  });
+  if (names.length) {
+    const use = new RegExp(`(?<![\\w$.])(${names.join('|')})\\b(?![$])`, 'g');
+    // every line but the declarations themselves
+    out = out.split('\n').map((line) => (line.startsWith('var ') && line.includes('$m; function ') ? line : line.replace(use, '($1$())'))).join('\n');
+  }
+  out = out.replace(/^exports\.(\w+) = (__importStar\(require\("[^"]+"\)\));$/gm, (_, name: string, expr: string) =>
+    `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, configurable: true, get: ((m) => () => m ??= ${expr})() });`);
+  return out;
+}
+
+/** Command IDs that ICU's root collation orders as their code units do (test/cli.test.ts checks it). */
+const PLAIN_ID = '/^[a-z:-]*$/';
+
+/** One edit of one of oclif's files: its text must contain `find`, which becomes `replace`. */
+interface Edit { file: RegExp; find: string; replace: string; why: string }
+const EDITS: Edit[] = [
+  // the plugin loader matches each dependency against each of oclif.plugins with minimatch, which
+  // compiles a pattern at every call; a pattern without glob syntax can only match itself
+  { file: /[\\/]config[\\/]plugin-loader\.js$/, find: '(0, minimatch_1.minimatch)(p, w)', replace: '(/[*?[\\]{}()!+#\\\\]/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w)', why: 'literal plugin names' },
+  // oclif asks wsl-utils whether this is WSL at every start, and wsl-utils's evaluation touches
+  // child_process (a promisify at its top level); its isWsl is is-wsl's, which touches nothing more
+  { file: /[\\/]util[\\/]os\.js$/, find: "(await import('wsl-utils')).isWsl", replace: "(await import('is-wsl')).default", why: 'is-wsl only' },
+  // a plugin's commands are sorted with localeCompare, whose first call sets up ICU's collator (a
+  // sixth of `ha --version` on this machine); for IDs of lower-case letters, ':' and '-' only (all
+  // of ha's) the collator's order is the order of code units, so those are compared directly
+  { file: /[\\/]config[\\/]plugin\.js$/, find: '.sort((a, b) => a.id.localeCompare(b.id))', replace: `.sort((a, b) => (${PLAIN_ID}.test(a.id) && ${PLAIN_ID}.test(b.id) ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.localeCompare(b.id)))`, why: 'plain command IDs compared directly' },
+  // a plugin's root is found with require.resolve, whose first resolution through a package's
+  // exports loads Node's ES module resolver; a plugin installed in the root's own node_modules
+  // (where Node's resolution looks first) is taken from there, its real path as resolve gives
+  { file: /[\\/]util[\\/]find-root\.js$/, find: 'async function findRoot(name, root) {\n    if (name) {\n', replace: `async function findRoot(name, root) {
+    if (name) {
+        try {
+            const direct = (0, node_path_1.join)(root, 'node_modules', name);
+            if (require('node:fs').statSync((0, node_path_1.join)(direct, 'package.json')).isFile()) return require('node:fs').realpathSync(direct);
+        } catch { }
+`, why: 'plugins in node_modules found directly' },
+  // oclif reads each package.json and manifest (a few KiB each) with fs/promises: the module itself
+  // (it loads readline's interface), and a thread-pool round trip per file; read in one call instead
+  { file: /[\\/]util[\\/]fs\.js$/, find: "await (0, promises_1.readFile)(path, 'utf8')", replace: "(0, node_fs_1.readFileSync)(path, 'utf8')", why: 'manifests read synchronously' },
+  // the index checks Node's version against its engines at each start with semver and a read of
+  // its package.json; bin/run.cjs checks ha's own (Node 20 or newer, stricter than oclif's)
+  { file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, find: '\ncheckNodeVersion();\n', replace: '\n', why: 'the engines check in bin/run.cjs' },
+];
+const OCLIF_LIB = `${join(coreDir, 'lib')}/`;
+const transform: Plugin = {
+  name: 'ha-transform',
   setup(b) {
     b.onLoad({ filter: /\.c?js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
+      let text = readFileSync(args.path, 'utf8');
+      for (const edit of EDITS) {
+        if (!edit.file.test(args.path)) continue;
+        if (!text.includes(edit.find)) throw new Error(`bundle: ${args.path} no longer has ${edit.find} (${edit.why})`);
+        text = text.replace(edit.find, edit.replace);
+      }
+      if (args.path.startsWith(OCLIF_LIB)) text = lazyRequires(text);
       // an import of a literal package name (wsl-utils, ESM, at every start) is left for esbuild to
       // bundle; one of a computed specifier (a command's file) goes to the host's import()
-      return text.includes('import(') ? { contents: text.replace(/\bawait import\((?!['"])/g, 'await __haImport('), loader: 'js' } : undefined;
+      return { contents: text.replace(/\bawait import\((?!['"])/g, 'await __haImport('), loader: 'js' };
     });
   },
 };
@@ -137,7 +178,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   write: false,
-  plugins: [lazyDebug, lazyBuiltins, literalPlugins, plainWsl, hostImport],
+  plugins: [lazyDebug, lazyBuiltins, transform],
 });
 const text = result.outputFiles[0]!.text;
 // a dynamic import is import( with an argument; "import()" in a message is not one

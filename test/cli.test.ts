@@ -126,7 +126,7 @@ test('start-up uses the bundled @oclif/core: the same answers with and without i
     const bundled = loadedWith({});
     assert.ok(plain.length > 40, `without the bundle @oclif/core is its modules (${plain.length})`);
     assert.deepEqual(bundled, [], 'with the bundle no @oclif/core module is read from node_modules');
-    for (const args of [['--version'], ['ipvs', 'list', '--help'], ['sav'], ['save', '--bogus'], ['state', 'schema']]) {
+    for (const args of [['--version'], ['--help'], ['ipvs', '--help'], ['ipvs', 'list', '--help'], ['sav'], ['save', '--bogus'], ['state', 'schema']]) {
       const a = ha(args);
       const b = ha(args, { env: { HA_NO_BUNDLE: '1' } });
       assert.deepEqual([a.code, a.stdout, a.stderr], [b.code, b.stdout, b.stderr], args.join(' '));
@@ -134,6 +134,24 @@ test('start-up uses the bundled @oclif/core: the same answers with and without i
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the bundle sorts plain command IDs by code unit, which is the order localeCompare gives them', () => {
+  // scripts/bundle-core.ts compares IDs of lower-case letters, ':' and '-' directly instead of
+  // with localeCompare (whose first call sets up ICU's collator): both orders must agree
+  const bundle = readFileSync(join(ROOT, 'dist', 'oclif-core.cjs'), 'utf8');
+  assert.ok(bundle.includes('/^[a-z:-]*$/.test(a.id)'), 'the bundle has the direct comparison');
+  const alphabet = 'abmyz:-';
+  let seed = 7;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  const word = (): string => Array.from({ length: 1 + (next() % 7) }, () => alphabet[next() % alphabet.length]).join('');
+  for (let i = 0; i < 20000; i++) {
+    const [a, b] = [word(), word()];
+    assert.equal(a < b ? -1 : a > b ? 1 : 0, Math.sign(a.localeCompare(b)), `${a} vs ${b}`);
+  }
+  // and a digit does not qualify: ':' sorts before digits in ICU's order, after them by code unit
+  assert.equal(Math.sign(':0'.localeCompare('0')), -1);
+  assert.ok(!/^[a-z:-]*$/.test('a0'));
 });
 
 test('commands and hooks come from the bundle of ha\'s modules: the same answers, no ES module read, and a stale bundle is not used', () => {
