@@ -179,14 +179,14 @@ export interface ListOptions {
 /** The services and, unless told otherwise, their real servers, in kernel order. */
 export async function listServices(options: ListOptions = {}): Promise<Service[]> {
   const f = await family();
-  const msgs = await session().dump(genlRequest(f, CMD.GET_SERVICE, Buffer.alloc(0), { context: { object: 'IPVS services' } }));
-  const services: Service[] = [];
+  const req = genlRequest(f, CMD.GET_SERVICE, Buffer.alloc(0), { context: { object: 'IPVS services' } });
+  let services: Service[];
   if (options.stats === false || options.detail === 'basic') {
-    for (const m of msgs) {
-      const s = decodeServiceReply(parseGenl(m).attrs);
-      if (s) services.push(s);
-    }
+    // each reply decoded as it arrives (it copies what it keeps): 10,000 replies are not held
+    services = await session().dumpEach(req, (m) => decodeServiceReply(parseGenl(m).attrs));
   } else {
+    const msgs = await session().dump(req);
+    services = [];
     for (const m of msgs) {
       const a = cmdAttrs.decode(parseGenl(m).attrs);
       if (a.service) services.push(decodeService(a.service));

@@ -42,3 +42,30 @@ test('a subscriber hears its group\'s notifications, then ENOBUFS, and pending r
   }
   assert.equal(kernel.openSockets, 0);
 });
+
+test('dumpEach decodes each reply as it arrives, keeps what decode returns in order, and fails the dump when decode throws', async () => {
+  const kernel = new FakeKernel((req) => (req.type === 18 ? { replies: [1, 2, 3, 4].map((n) => ({ type: 16, data: Buffer.from([n, 0, 0, 0]) })) } : undefined));
+  const handle = kernel.handle();
+  const session = handle.session(NETLINK_ROUTE);
+  try {
+    // undefined is dropped; the data is read during the call (a view that is not kept)
+    const odd = await session.dumpEach({ type: 18, payload: Buffer.alloc(16) }, (m) => (m.data[0]! % 2 ? m.data[0]! * 10 : undefined));
+    assert.deepEqual(odd, [10, 30]);
+    // the same replies as dump() gives
+    const all = await session.dumpEach({ type: 18, payload: Buffer.alloc(16) }, (m) => [...m.data]);
+    assert.deepEqual(all, (await session.dump({ type: 18, payload: Buffer.alloc(16) })).map((m) => [...m.data]));
+    // a decode that throws: the dump fails with that error, and only the first failure counts
+    let calls = 0;
+    await assert.rejects(session.dumpEach({ type: 18, payload: Buffer.alloc(16) }, (m) => {
+      calls++;
+      if (m.data[0] === 2) throw new Error('bad reply 2');
+      return m.data[0];
+    }), /bad reply 2/);
+    assert.equal(calls, 2, 'nothing more is decoded after a failure');
+    // the session still works afterwards
+    assert.deepEqual(await session.dumpEach({ type: 18, payload: Buffer.alloc(16) }, (m) => m.data[0]), [1, 2, 3, 4]);
+  } finally {
+    handle.close();
+  }
+  assert.equal(kernel.openSockets, 0);
+});

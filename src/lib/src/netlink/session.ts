@@ -69,6 +69,8 @@ interface Pending {
   interrupted: boolean;
   context?: ErrorContext;
   settle(outcome: Outcome): void;
+  /** dumpEach(): each data message goes here as it arrives, neither copied nor kept. */
+  each?: (msg: NetlinkMessage) => void;
 }
 
 /**
@@ -177,6 +179,8 @@ export class NetlinkSession {
         else this.finish(msg.seq, { ok: true, messages: p.messages });
       } else if (msg.type === NLMSG_NOOP || msg.type === NLMSG_OVERRUN) {
         continue;
+      } else if (p.each) {
+        p.each(msg);
       } else {
         p.messages.push({ ...msg, data: Buffer.from(msg.data) });
       }
@@ -251,7 +255,7 @@ export class NetlinkSession {
   }
 
   /** Frame a request and register it; returns the bytes to send. */
-  private prepare(req: Request, settle: (o: Outcome) => void, ack = true): Buffer {
+  private prepare(req: Request, settle: (o: Outcome) => void, ack = true, each?: (msg: NetlinkMessage) => void): Buffer {
     const sock = this.open();
     const dump = isDump(req);
     const seq = this.nextSeq();
@@ -259,7 +263,7 @@ export class NetlinkSession {
     const parts = Array.isArray(req.payload) ? req.payload : [req.payload as Uint8Array];
     const bytes = encodeMessage({ type: req.type, flags, seq, pid: 0 }, ...parts);
     if (this.quiet()) sock.keepAlive(true);
-    this.pending.set(seq, { dump, messages: [], interrupted: false, context: req.context, settle });
+    this.pending.set(seq, { dump, messages: [], interrupted: false, context: req.context, settle, each });
     return bytes;
   }
 
@@ -276,9 +280,13 @@ export class NetlinkSession {
   }
 
   /** Send one request; resolves with the data messages received before the ACK (or DONE). */
-  async request(req: Request): Promise<NetlinkMessage[]> {
+  request(req: Request): Promise<NetlinkMessage[]> {
+    return this.requestWith(req);
+  }
+
+  private async requestWith(req: Request, each?: (msg: NetlinkMessage) => void): Promise<NetlinkMessage[]> {
     const outcome = await new Promise<Outcome>((resolve) => {
-      const bytes = this.prepare(req, resolve);
+      const bytes = this.prepare(req, resolve, true, each);
       const seq = bytes.readUInt32LE(8);
       this.transmit(bytes, () => [seq]);
     });
@@ -294,6 +302,39 @@ export class NetlinkSession {
       } catch (error) {
         if (!(error instanceof DumpInterrupted) || attempt >= 2) throw error;
       }
+    }
+  }
+
+  /**
+   * dump() for a big table read once: each data message is decoded as it arrives, straight from
+   * the receive buffer (its data is valid only during the call, so `decode` copies what it keeps),
+   * instead of every message being copied and held until the dump ends; the values `decode`
+   * returns (undefined ones dropped), in order. A decode that throws fails the dump, once the
+   * kernel has finished it (the socket is left with nothing pending). Retried like dump().
+   */
+  async dumpEach<T>(req: Request, decode: (msg: NetlinkMessage) => T | undefined): Promise<T[]> {
+    for (let attempt = 0; ; attempt++) {
+      const values: T[] = [];
+      let failed = false;
+      let failure: unknown;
+      const each = (msg: NetlinkMessage): void => {
+        if (failed) return;
+        try {
+          const v = decode(msg);
+          if (v !== undefined) values.push(v);
+        } catch (error) {
+          failed = true;
+          failure = error;
+        }
+      };
+      try {
+        await this.requestWith({ ...req, flags: (req.flags ?? 0) | NLM_F_DUMP }, each);
+      } catch (error) {
+        if (!(error instanceof DumpInterrupted) || attempt >= 2) throw error;
+        continue;
+      }
+      if (failed) throw failure;
+      return values;
     }
   }
 
