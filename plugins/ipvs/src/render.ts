@@ -2,9 +2,9 @@
  * Human output of services and real servers: one aligned table, a service row followed by its
  * real servers' rows. Numbers are exact (no K/M suffixes) here; `--format ipvsadm` has ipvsadm's.
  */
-import { cellText, streamTable } from '@ha/lib';
+import { cellText, colour, streamTable } from '@ha/lib';
 import { sortServices } from './ipvsadm/format.js';
-import { Server, Service, Stats, serverLabel, serviceLabel } from './model.js';
+import { Server, Service, Stats, isFwmark, serverLabel, serviceLabel } from './model.js';
 
 export interface ListColumns {
   stats?: boolean;
@@ -36,11 +36,17 @@ function tunnelText(r: Server): string {
  * lines (each with its newline) go there as they are made, and nothing is returned.
  */
 export function renderServices(services: Service[], cols: ListColumns = {}, sorted = false, out?: (text: string) => void): string {
+  return renderServicesWith(services, cols, sorted, out, true);
+}
+
+/** renderServices(), with the basic table's direct path allowed or not (tests compare the two). */
+export function renderServicesWith(services: Service[], cols: ListColumns, sorted: boolean, out: ((text: string) => void) | undefined, direct: boolean): string {
   if (services.length === 0) {
     if (!out) return 'No virtual services.';
     out('No virtual services.\n');
     return '';
   }
+  if (direct && out && !cols.thresholds && !cols.persistentConn && !cols.tunInfo && !cols.stats && !cols.rate && basicTable(sorted ? services : sortServices(services), out)) return '';
   const head = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
   if (cols.thresholds) head.push('UPPER', 'LOWER');
   if (cols.persistentConn) head.push('PERSISTENT');
@@ -74,4 +80,66 @@ export function renderServices(services: Service[], cols: ListColumns = {}, sort
   }
   // addresses, names and numbers: no cell is coloured
   return streamTable(head, rows, { plain: true }, out);
+}
+
+const BASIC_HEAD = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
+
+/** Characters of String(n) for a count or weight, without making the string. */
+function numberLength(n: number): number {
+  if (Number.isInteger(n) && n >= 0 && n < 1e9) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : String(n).length;
+  return String(n).length;
+}
+
+/**
+ * The table without extra columns, as streamTable() writes it (the same bytes: the tests compare
+ * them), in two passes over the services without a row of cells made: the first measures each
+ * column from the values' lengths (an address and port are measured, not joined), the second
+ * writes each line as one string. false, having written nothing, for a table this does not cover
+ * (a value that is not a plain number, or an empty scheduler), which the general table then writes.
+ */
+function basicTable(list: readonly Service[], out: (text: string) => void): boolean {
+  const w = BASIC_HEAD.map((h) => h.length);
+  for (const s of list) {
+    if (!s.scheduler) return false;
+    const label = isFwmark(s) ? serviceLabel(s).length : s.address.length + 1 + numberLength(s.port) + 1 + s.protocol.length + (s.family === 'ipv6' ? 2 : 0);
+    if (label > w[0]!) w[0] = label;
+    if (s.scheduler.length > w[1]!) w[1] = s.scheduler.length;
+    if (s.persistence || s.pe || s.onePacket || s.schedFlags.length) {
+      const f = serviceFlagsText(s).length;
+      if (f > w[2]!) w[2] = f;
+    }
+    for (const r of s.servers) {
+      if (typeof r.weight !== 'number' || typeof r.activeConns !== 'number' || typeof r.inactiveConns !== 'number') return false;
+      const arrow = 3 + r.address.length + 1 + numberLength(r.port) + (r.family === 'ipv6' ? 2 : 0);
+      if (arrow > w[3]!) w[3] = arrow;
+      if (r.forward.length > w[4]!) w[4] = r.forward.length;
+      const weight = numberLength(r.weight);
+      if (weight > w[5]!) w[5] = weight;
+      const active = numberLength(r.activeConns);
+      if (active > w[6]!) w[6] = active;
+      const inactive = numberLength(r.inactiveConns);
+      if (inactive > w[7]!) w[7] = inactive;
+    }
+  }
+  const spaces: string[] = [];
+  const pad = (k: number): string => (k <= 0 ? '' : (spaces[k] ??= ' '.repeat(k)));
+  const trim = (text: string): string => (text.charCodeAt(text.length - 1) === 32 ? text.trimEnd() : text);
+  const bold = colour().bold;
+  let head = '';
+  for (let i = 0; i < BASIC_HEAD.length; i++) head += (i ? '  ' : '') + bold(BASIC_HEAD[i]!) + (i === BASIC_HEAD.length - 1 ? '' : pad(w[i]! - BASIC_HEAD[i]!.length));
+  out(`${trim(head)}\n`);
+  // a real server's line starts with the three empty service columns
+  const lead = pad(w[0]! + 2 + w[1]! + 2 + w[2]! + 2);
+  for (const s of list) {
+    const label = serviceLabel(s);
+    const flags = serviceFlagsText(s);
+    out(`${trim(flags ? `${label}${pad(w[0]! - label.length)}  ${s.scheduler}${pad(w[1]! - s.scheduler.length)}  ${flags}` : `${label}${pad(w[0]! - label.length)}  ${s.scheduler}`)}\n`);
+    for (const r of s.servers) {
+      const arrow = `-> ${serverLabel(r)}`;
+      const weight = String(r.weight);
+      const active = String(r.activeConns);
+      out(`${lead}${arrow}${pad(w[3]! - arrow.length)}  ${r.forward}${pad(w[4]! - r.forward.length)}  ${weight}${pad(w[5]! - weight.length)}  ${active}${pad(w[6]! - active.length)}  ${r.inactiveConns}\n`);
+    }
+  }
+  return true;
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { ChunkedOutput, table } from '@ha/lib';
 import type { Service } from '../src/model.js';
-import { renderServices, serviceFlagsText } from '../src/render.js';
+import { renderServices, renderServicesWith, serviceFlagsText } from '../src/render.js';
 import { formatList, formatSave, sortServices } from '../src/ipvsadm/format.js';
 
 const stats = (n: bigint) => ({ conns: n, inpkts: n * 2n, outpkts: n * 3n, inbytes: n * 400n, outbytes: 18446744073709551615n, cps: 1n, inpps: 2n, outpps: 3n, inbps: 4n, outbps: 5n });
@@ -82,4 +82,34 @@ test('written in pieces as it is made, a listing is the same text', () => {
   c.flush();
   assert.ok(got.length > 1 && got.every((t) => t.length < 70_000));
   assert.equal(got.join(''), Array.from({ length: 20000 }, (_, i) => `line ${i}\n`).join(''));
+});
+
+test('the basic table written directly is byte for byte the general table, on random tables', () => {
+  let seed = 12345;
+  const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)]!;
+  const count = (): number => pick([0, 1, 9, 10, 99, 100, 65535, 999_999_999, 1_000_000_000, 4294967295, rand(100000)]);
+  const v4 = (): string => `${rand(256)}.${rand(256)}.${rand(256)}.${rand(256)}`;
+  const v6 = (): string => pick(['2001:db8::1', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', '::1', `2001:db8::${rand(65536).toString(16)}`]);
+  for (let t = 0; t < 200; t++) {
+    const list: Service[] = [];
+    for (let i = 0, n = rand(12); i < n; i++) {
+      const family = pick(['ipv4', 'ipv4', 'ipv6'] as const);
+      const base = { family, scheduler: pick(['rr', 'wrr', 'lblcr', 'mh']), schedFlags: rand(4) ? [] : [pick(['sh-port', 'mh-fallback'] as const)], onePacket: rand(5) === 0, servers: [] as Service['servers'] };
+      const s = (rand(6) === 0 ? { ...base, fwmark: 1 + rand(100000) } : { ...base, protocol: pick(['tcp', 'udp', 'sctp'] as const), address: family === 'ipv4' ? v4() : v6(), port: pick([0, 1, 80, 65535, rand(65536)]) }) as Service;
+      if (rand(4) === 0) s.persistence = { timeout: rand(100000), netmask: family === 'ipv4' ? v4() : rand(129) };
+      if (rand(8) === 0) s.pe = 'sip';
+      for (let j = 0, m = rand(7); j < m; j++) {
+        const rf = rand(5) === 0 ? 'ipv6' : family;
+        s.servers.push({ family: rf, address: rf === 'ipv4' ? v4() : v6(), port: pick([0, 80, 65535, rand(65536)]), forward: pick(['masq', 'droute', 'local', 'tunnel'] as const), weight: count(), upperThreshold: 0, lowerThreshold: 0, activeConns: count(), inactiveConns: count() });
+      }
+      list.push(s);
+    }
+    const write = (direct: boolean): string => {
+      let all = '';
+      renderServicesWith(list, {}, false, (x) => { all += x; }, direct);
+      return all;
+    };
+    assert.equal(write(true), write(false), JSON.stringify(list));
+  }
 });

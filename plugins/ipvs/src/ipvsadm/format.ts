@@ -128,10 +128,13 @@ const PROTO_RANK = { tcp: 0, udp: 1, sctp: 2 } as const;
  * by comparing texts, which parses both addresses at every comparison; servers in order already
  * are left as they are.
  */
+let serverKeys = new Float64Array(64);
 function serversInOrder(servers: Server[]): Server[] {
   const n = servers.length;
   if (n < 2) return servers;
-  const keys = new Array<number>(n);
+  // (address, port) as one exact number per server, in a buffer kept from one service to the next
+  if (serverKeys.length < n) serverKeys = new Float64Array(n * 2);
+  const keys = serverKeys;
   let sorted = true;
   for (let i = 0; i < n; i++) {
     const a = ipv4Number(servers[i]!.address);
@@ -140,9 +143,24 @@ function serversInOrder(servers: Server[]): Server[] {
     if (i > 0 && keys[i]! < keys[i - 1]!) sorted = false;
   }
   if (sorted) return servers;
-  const keyed = servers.map((r, i) => ({ k: keys[i]!, r }));
-  keyed.sort((x, y) => x.k - y.k);
-  for (let i = 0; i < n; i++) servers[i] = keyed[i]!.r;
+  if (n > 16) {
+    const keyed = servers.map((r, i) => ({ k: keys[i]!, r }));
+    keyed.sort((x, y) => x.k - y.k);
+    for (let i = 0; i < n; i++) servers[i] = keyed[i]!.r;
+    return servers;
+  }
+  // a service's few servers: an insertion sort in place, keys alongside, nothing allocated
+  for (let i = 1; i < n; i++) {
+    const k = keys[i]!;
+    const r = servers[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > k; j--) {
+      keys[j + 1] = keys[j]!;
+      servers[j + 1] = servers[j]!;
+    }
+    keys[j + 1] = k;
+    servers[j + 1] = r;
+  }
   return servers;
 }
 
