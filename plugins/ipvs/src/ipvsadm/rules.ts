@@ -15,7 +15,6 @@
  * can compute the desired table first and change the kernel only when all of it is valid.
  */
 import { UsageError } from '@ha/lib';
-import { ipv4Text } from '@ha/lib/netlink';
 import { SCHEDULERS, Server, Service, ServiceKey, indexOfServer, serverLabel, serviceId, serviceLabel } from '../model.js';
 import {
   IpvsOptions, MAX_WEIGHT, OPTION_LABELS, OptionName, SERVER_SETTING_OPTIONS, SERVICE_KEY_OPTIONS, SERVICE_SETTING_OPTIONS,
@@ -328,70 +327,15 @@ function copyService(s: Service): Service {
 
 const SCHEDULER_NAMES: ReadonlySet<string> = new Set(SCHEDULERS);
 
-// The two lines ipvsadm -Sn writes for plain IPv4 services and their real servers, read by
-// character code (no regular expression, no substring but the names kept), as these patterns say:
-//   OCTET  = 25[0-5] | 2[0-4]D | 1DD | [1-9]?D   (an IPv4 part as inet_ntop writes it)
-//   IPV4   = OCTET (. OCTET){3}
-//   NUMBER = 0 | [1-9]D{0,4}                      (a port or weight without leading zeros)
-//   -A -[tu] IPV4:NUMBER -s [a-z]+
-//   -a -[tu] IPV4:NUMBER -r IPV4:NUMBER -[gim] -w NUMBER
-// (test/ipvsadm.test.ts holds them as regular expressions and compares.)
-
-/** The value read by the last scanOctets()/scanNumber() that succeeded. */
-let scanned = 0;
-
-/** IPV4 at `at` in `line`: the index after it, or -1; its value (unsigned) in `scanned`. */
-function scanIpv4(line: string, at: number): number {
-  let n = 0;
-  for (let part = 0; part < 4; part++) {
-    if (part > 0) {
-      if (line.charCodeAt(at) !== 46 /* . */) return -1;
-      at++;
-    }
-    const c0 = line.charCodeAt(at) - 48;
-    if (!(c0 >= 0 && c0 <= 9)) return -1;
-    let v = c0;
-    let i = at + 1;
-    if (c0 !== 0) {
-      for (; i < at + 3; i++) {
-        const c = line.charCodeAt(i) - 48;
-        if (!(c >= 0 && c <= 9)) break;
-        v = v * 10 + c;
-      }
-      if (v > 255) return -1;
-    }
-    n = n * 256 + v;
-    at = i;
-  }
-  scanned = n;
-  return at;
-}
-
-/** NUMBER at `at`: the index after it, or -1; its value in `scanned`. */
-function scanNumber(line: string, at: number): number {
-  const c0 = line.charCodeAt(at) - 48;
-  if (!(c0 >= 0 && c0 <= 9)) return -1;
-  let v = c0;
-  let i = at + 1;
-  if (c0 !== 0) {
-    for (; i < at + 5; i++) {
-      const c = line.charCodeAt(i) - 48;
-      if (!(c >= 0 && c <= 9)) break;
-      v = v * 10 + c;
-    }
-  }
-  scanned = v;
-  return i;
-}
-
-/** `text` at `at` in `line`: the index after it, or -1. */
-const expect = (line: string, at: number, text: string): number => (at >= 0 && line.startsWith(text, at) ? at + text.length : -1);
-
-/** The first character that cannot follow an IPV4 or NUMBER here: a digit would mean a longer one. */
-const isDigitAt = (line: string, at: number): boolean => {
-  const c = line.charCodeAt(at);
-  return c >= 48 && c <= 57;
-};
+// an IPv4 address as inet_ntop writes it (no leading zeros, each part at most 255), a port or
+// weight without leading zeros: the values of the lines ipvsadm -Sn writes, matched natively
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
+const NUMBER = '(?:0|[1-9]\\d{0,4})';
+/** -A -t|-u ADDRESS:PORT -s SCHEDULER */
+const SERVICE_LINE = new RegExp(`^-A -([tu]) (${IPV4}):(${NUMBER}) -s ([a-z]+)$`);
+/** -a -t|-u ADDRESS:PORT -r ADDRESS:PORT -g|-i|-m -w WEIGHT; the server's first octet apart */
+const SERVER_LINE = new RegExp(`^-a -([tu]) (${IPV4}):(${NUMBER}) -r ((${OCTET})(?:\\.${OCTET}){3}):(${NUMBER}) -([gim]) -w (${NUMBER})$`);
 
 /**
  * Play `cmds` on a copy of `base` (not changed) and return the resulting table, in the order the
@@ -416,9 +360,6 @@ export function applyRulesText(base: Service[], text: string | Iterable<string>,
 
 class RuleTable {
   private readonly table = new Map<string, Service>();
-  /** The service of the last fast line, and its "-t ADDRESS:PORT" as written (real server lines follow theirs). */
-  private lastService?: Service;
-  private lastName = '';
 
   constructor(base: Service[]) {
     for (const s of base) this.table.set(serviceId(s), copyService(s));
@@ -444,70 +385,31 @@ class RuleTable {
    */
   fastLine(line: string): boolean {
     const c1 = line.charCodeAt(1);
-    if (line.charCodeAt(0) !== 45 /* - */ || (c1 !== 65 /* A */ && c1 !== 97 /* a */)) return false;
-    // " -t " or " -u ", then ADDRESS:PORT
-    const p = line.charCodeAt(4);
-    if (line.charCodeAt(2) !== 32 || line.charCodeAt(3) !== 45 || (p !== 116 /* t */ && p !== 117 /* u */) || line.charCodeAt(5) !== 32) return false;
-    const protocol = p === 116 ? 'tcp' : 'udp';
-    let at = scanIpv4(line, 6);
-    if (at < 0 || isDigitAt(line, at)) return false;
-    const vip = scanned;
-    at = expect(line, at, ':');
-    if (at < 0) return false;
-    at = scanNumber(line, at);
-    if (at < 0 || isDigitAt(line, at)) return false;
-    const vport = scanned;
-    const nameEnd = at;
-    if (c1 === 65) {
-      at = expect(line, at, ' -s ');
-      if (at < 0 || at >= line.length) return false;
-      for (let i = at; i < line.length; i++) {
-        const c = line.charCodeAt(i);
-        if (c < 97 || c > 122) return false;
-      }
-      const scheduler = line.slice(at);
-      const address = ipv4Text(vip);
-      const id = `${protocol}:ipv4:${address}:${vport}`;
+    if (c1 === 65 /* A */) {
+      const m = SERVICE_LINE.exec(line);
+      if (!m) return false;
+      const port = Number(m[3]);
+      const id = `${m[1] === 't' ? 'tcp' : 'udp'}:ipv4:${m[2]}:${m[3]}`;
       // port 0 needs persistence, which these lines do not have: the general parser says so
-      if (vport === 0 || vport > 65535 || !SCHEDULER_NAMES.has(scheduler) || this.table.has(id)) return false;
-      const s: Service = { family: 'ipv4', protocol, address, port: vport, scheduler, schedFlags: [], onePacket: false, servers: [] };
-      this.table.set(id, s);
-      this.lastService = s;
-      this.lastName = line.slice(3, nameEnd);
+      if (port === 0 || port > 65535 || !SCHEDULER_NAMES.has(m[4]!) || this.table.has(id)) return false;
+      this.table.set(id, { family: 'ipv4', protocol: m[1] === 't' ? 'tcp' : 'udp', address: m[2]!, port, scheduler: m[4]!, schedFlags: [], onePacket: false, servers: [] });
       return true;
     }
-    at = expect(line, at, ' -r ');
-    if (at < 0) return false;
-    at = scanIpv4(line, at);
-    if (at < 0 || isDigitAt(line, at)) return false;
-    const n = scanned;
-    at = expect(line, at, ':');
-    if (at < 0) return false;
-    at = scanNumber(line, at);
-    if (at < 0 || isDigitAt(line, at)) return false;
-    const written = scanned;
-    at = expect(line, at, ' -');
-    if (at < 0) return false;
-    const f = line.charCodeAt(at);
-    if (f !== 103 /* g */ && f !== 105 /* i */ && f !== 109 /* m */) return false;
-    at = expect(line, at + 1, ' -w ');
-    if (at < 0) return false;
-    at = scanNumber(line, at);
-    if (at !== line.length) return false;
-    const weight = scanned;
-    // the service: the last one's when the line names it as that one's lines did
-    const s = this.lastService && nameEnd - 3 === this.lastName.length && line.startsWith(this.lastName, 3)
-      ? this.lastService
-      : this.table.get(`${protocol}:ipv4:${ipv4Text(vip)}:${vport}`);
-    const first = n >>> 24;
+    if (c1 !== 97 /* a */) return false;
+    const m = SERVER_LINE.exec(line);
+    if (!m) return false;
+    const s = this.table.get(`${m[1] === 't' ? 'tcp' : 'udp'}:ipv4:${m[2]}:${m[3]}`);
+    const first = Number(m[5]);
+    const weight = Number(m[8]);
     // not unicast (0.0.0.0/8, multicast, broadcast): the general parser explains
-    if (!s || first === 0 || (first >= 224 && first <= 239) || n === 0xffffffff || weight > MAX_WEIGHT) return false;
-    const forward = f === 109 ? 'masq' : f === 103 ? 'droute' : 'tunnel';
+    if (!s || first === 0 || (first >= 224 && first <= 239) || m[4] === '255.255.255.255' || weight > MAX_WEIGHT) return false;
+    const f = m[7];
+    const forward = f === 'm' ? 'masq' : f === 'g' ? 'droute' : 'tunnel';
     // direct routing and tunnelling keep the packet's port: the service's
+    const written = Number(m[6]);
     const port = forward === 'masq' ? written : s.port as number;
-    if (written > 65535) return false;
-    const address = ipv4Text(n);
-    for (const r of s.servers) if (r.port === port && r.address === address && r.family === 'ipv4') return false;
+    const address = m[4]!;
+    if (written > 65535 || indexOfServer(s.servers, { family: 'ipv4', address, port }) !== -1) return false;
     const r: Server = { family: 'ipv4', address, port, forward, weight, upperThreshold: 0, lowerThreshold: 0 };
     if (forward === 'tunnel') r.tunnel = { type: 'ipip', checksum: 'nocsum' };
     omitted.add(r);
@@ -517,8 +419,6 @@ class RuleTable {
 
   apply(c: RuleCommand): void {
     const table = this.table;
-    // a general line may replace or remove the service the fast lines were adding to
-    this.lastService = undefined;
     switch (c.command) {
       case 'clear':
         table.clear();
