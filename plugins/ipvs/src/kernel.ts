@@ -236,58 +236,23 @@ async function dumpServers(f: GenlFamily, services: Service[], stats: boolean): 
 
 const PROC_FORWARD: Record<string, Server['forward']> = { Masq: 'masq', Route: 'droute', Tunnel: 'tunnel', Local: 'local' };
 
-/**
- * The upper-case hex digits of `text` from `at` up to `end` as a number, or -1 if anything else is
- * there (read digit by digit: no substring, no regular expression, 100,000 times in a listing).
- */
-function hexAt(text: string, at: number, end: number): number {
-  if (at >= end) return -1;
-  let n = 0;
-  for (let i = at; i < end; i++) {
-    const c = text.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (d < 0) return -1;
-    n = n * 16 + d;
-  }
-  return n;
-}
+// The common lines of /proc/net/ip_vs, matched by the regular expression engine (compiled to
+// native code) rather than read character by character in JavaScript: under qemu's TCG, where
+// every JavaScript operation is emulated, reading 60,000 lines by character code cost seconds
+// more. The kernel prints an IPv4 real server as "  -> %08X:%04X      %-7s %-6d %-10d %-10d" and
+// an IPv4 service as "%s  %08X:%04X %s ..." (protocol, address, port, scheduler and flags).
+const PROC_V4_SERVER = /  -> ([0-9A-F]{8}):([0-9A-F]{4}) +(Masq|Route|Tunnel|Local) +(\d+) +(\d+) +(\d+) *$/my;
+const PROC_V4_SERVICE = /(TCP|UDP|SCTP)  ([0-9A-F]{8}):([0-9A-F]{4}) /y;
+const PROC_PROTOCOL: Record<string, Protocol> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
 
-/** The decimal digits of `text` from `at` (a digit) up to the first other character or `end`. */
-function decimalAt(text: string, at: number, end: number): number {
-  let n = 0;
-  for (let i = at; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
-  return n;
-}
-
-const PROC_FORWARD_BY_INITIAL: Record<number, [string, Server['forward']]> = {
-  77: ['Masq', 'masq'], 82: ['Route', 'droute'], 84: ['Tunnel', 'tunnel'], 76: ['Local', 'local'],
-};
-
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-
-/**
- * The common line of /proc/net/ip_vs, an IPv4 real server, read in place from `at` (where "  -> "
- * starts) to `end`: the kernel prints it as "  -> %08X:%04X      %-7s %-6d %-10d %-10d", so while
- * the numbers fit their widths every field starts at a fixed column. Few, native operations per
- * line (this runs 50,000 times, mostly before the JIT has compiled it). Undefined for any other
- * line, which the general reader then takes.
- */
-function procV4Server(text: string, at: number, end: number): Server | undefined {
-  // "  -> " AAAAAAAA ":" PPPP "      " FORWARD(7) " " WEIGHT(6) " " ACTIVE(10) " " INACTIVE(10)
-  if (end - at !== 60 || text.charCodeAt(at + 13) !== 58 /* : */ || text.charCodeAt(at + 31) !== 32 || text.charCodeAt(at + 38) !== 32 || text.charCodeAt(at + 49) !== 32) return undefined;
-  const fwd = PROC_FORWARD_BY_INITIAL[text.charCodeAt(at + 24)];
-  if (!fwd || !text.startsWith(fwd[0], at + 24) || !isDigit(text.charCodeAt(at + 32)) || !isDigit(text.charCodeAt(at + 39)) || !isDigit(text.charCodeAt(at + 50))) return undefined;
-  const n = hexAt(text, at + 5, at + 13);
-  const port = hexAt(text, at + 14, at + 18);
-  if (n < 0 || port < 0) return undefined;
+/** An IPv4 real server's line from `at`, or undefined for any other line (the general reader's). */
+function procV4Server(text: string, at: number): Server | undefined {
+  PROC_V4_SERVER.lastIndex = at;
+  const m = PROC_V4_SERVER.exec(text);
+  if (!m) return undefined;
   return {
-    family: 'ipv4', address: ipv4Text(n), port, forward: fwd[1], weight: decimalAt(text, at + 32, at + 38),
-    upperThreshold: 0, lowerThreshold: 0,
-    activeConns: decimalAt(text, at + 39, at + 49), inactiveConns: decimalAt(text, at + 50, end),
+    family: 'ipv4', address: ipv4Text(Number.parseInt(m[1]!, 16)), port: Number.parseInt(m[2]!, 16), forward: PROC_FORWARD[m[3]!]!,
+    weight: Number(m[4]), upperThreshold: 0, lowerThreshold: 0, activeConns: Number(m[5]), inactiveConns: Number(m[6]),
   };
 }
 
@@ -349,8 +314,8 @@ function procLines(text: string, markFamilies: Map<number, Family[]>, out: Map<s
     at = end + 1;
     if (text.startsWith('  -> ', start)) {
       if (!current) continue;
-      // the common case, an IPv4 server, read without slicing the line
-      const fast = procV4Server(text, start, end);
+      // the common case, an IPv4 server
+      const fast = procV4Server(text, start);
       if (fast) {
         current.push(fast);
         continue;
@@ -367,17 +332,12 @@ function procLines(text: string, markFamilies: Map<number, Family[]>, out: Map<s
       continue;
     }
     current = undefined;
-    // an IPv4 service ("TCP  C0000201:2710 wrr "), read in place
-    const c0 = text.charCodeAt(start);
-    const proto = c0 === 84 && text.startsWith('TCP  ', start) ? 'tcp' : c0 === 85 && text.startsWith('UDP  ', start) ? 'udp' : c0 === 83 && text.startsWith('SCTP  ', start) ? 'sctp' : undefined;
-    if (proto) {
-      const ip = start + (proto === 'sctp' ? 6 : 5);
-      const n = text.charCodeAt(ip + 8) === 58 && text.charCodeAt(ip + 13) === 32 ? hexAt(text, ip, ip + 8) : -1;
-      const port = n >= 0 ? hexAt(text, ip + 9, ip + 13) : -1;
-      if (port >= 0) {
-        out.set(`${proto}:ipv4:${ipv4Text(n)}:${port}`, (current = []));
-        continue;
-      }
+    // an IPv4 service ("TCP  C0000201:2710 wrr ")
+    PROC_V4_SERVICE.lastIndex = start;
+    const sv = PROC_V4_SERVICE.exec(text);
+    if (sv) {
+      out.set(`${PROC_PROTOCOL[sv[1]!]}:ipv4:${ipv4Text(Number.parseInt(sv[2]!, 16))}:${Number.parseInt(sv[3]!, 16)}`, (current = []));
+      continue;
     }
     const f = text.slice(start, end).trim().split(/\s+/);
     if (f[0] === 'FWM') {
