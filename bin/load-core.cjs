@@ -150,24 +150,25 @@ function loadCore(file = BUNDLE, cacheFile = `${file}.cache`) {
 }
 
 /**
- * The installed @oclif/core's package.json, as require.resolve finds it from here: in the root's
- * node_modules when it is there (bin/ has none of its own), found without require.resolve, whose
- * resolution through a package's exports loads Node's ES module resolver at every start.
+ * The installed @oclif/core's package.json (its path, and its version), as require.resolve finds
+ * it from here: in the root's node_modules when it is there (bin/ has none of its own), read
+ * without require.resolve, whose resolution through a package's exports loads Node's ES module
+ * resolver at every start.
  */
-function corePackageFile() {
+function corePackage() {
+  const at = (file) => ({ file, version: JSON.parse(readFileSync(file, 'utf8')).version });
   try {
-    const file = join(realpathSync(join(ROOT, 'node_modules', '@oclif', 'core')), 'package.json');
-    if (statSync(file).isFile()) return file;
+    return at(join(realpathSync(join(ROOT, 'node_modules', '@oclif', 'core')), 'package.json'));
   } catch {
     // not there: where Node's resolution finds it
+    return at(require.resolve('@oclif/core/package.json'));
   }
-  return require.resolve('@oclif/core/package.json');
 }
 
 /** Register the bundle's entry points in Node's module cache, if it was made from the installed @oclif/core. */
 function register(exports, handle) {
-  const pkgFile = corePackageFile();
-  if (JSON.parse(readFileSync(pkgFile, 'utf8')).version !== exports.version) return undefined;
+  const { file: pkgFile, version } = corePackage();
+  if (version !== exports.version) return undefined;
   const dir = dirname(pkgFile);
   /** The bundle's copy of one of @oclif/core's files, by its path in the package (lib/execute.js). */
   handle.entry = (file) => Module._cache[join(dir, file)]?.exports;

@@ -146,6 +146,7 @@ const EDITS: Edit[] = [
   { file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, find: '\ncheckNodeVersion();\n', replace: '\n', why: 'the engines check in bin/run.cjs' },
 ];
 const OCLIF_LIB = `${join(coreDir, 'lib')}/`;
+const applied = new Set<Edit>();
 const transform: Plugin = {
   name: 'ha-transform',
   setup(b) {
@@ -155,6 +156,7 @@ const transform: Plugin = {
         if (!edit.file.test(args.path)) continue;
         if (!text.includes(edit.find)) throw new Error(`bundle: ${args.path} no longer has ${edit.find} (${edit.why})`);
         text = text.replace(edit.find, edit.replace);
+        applied.add(edit);
       }
       if (args.path.startsWith(OCLIF_LIB)) text = lazyRequires(text);
       // an import of a literal package name (wsl-utils, ESM, at every start) is left for esbuild to
@@ -180,6 +182,8 @@ const result = await build({
   write: false,
   plugins: [lazyDebug, lazyBuiltins, transform],
 });
+// an edit whose file is no longer bundled would otherwise be left out without a word
+for (const edit of EDITS) if (!applied.has(edit)) throw new Error(`bundle: no bundled file matches ${edit.file} (${edit.why})`);
 const text = result.outputFiles[0]!.text;
 // a dynamic import is import( with an argument; "import()" in a message is not one
 if (/\bimport\((?!\))/.test(text)) throw new Error(`bundle: an import() the loader would not see: ${text.match(/.{0,80}\bimport\((?!\)).{0,40}/)![0]}`);

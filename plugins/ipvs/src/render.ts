@@ -23,6 +23,9 @@ export function serviceFlagsText(s: Service): string {
   return parts.join(' ');
 }
 
+/** The table's columns without the optional ones. */
+const BASIC_HEAD = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'] as const;
+
 const STATS: Array<keyof Stats> = ['conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'];
 const RATE: Array<keyof Stats> = ['cps', 'inpps', 'outpps', 'inbps', 'outbps'];
 
@@ -47,7 +50,7 @@ export function renderServicesWith(services: Service[], cols: ListColumns, sorte
     return '';
   }
   if (direct && out && !cols.thresholds && !cols.persistentConn && !cols.tunInfo && !cols.stats && !cols.rate && basicTable(sorted ? services : sortServices(services), out)) return '';
-  const head = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
+  const head: string[] = [...BASIC_HEAD];
   if (cols.thresholds) head.push('UPPER', 'LOWER');
   if (cols.persistentConn) head.push('PERSISTENT');
   if (cols.tunInfo) head.push('TUNNEL');
@@ -82,7 +85,6 @@ export function renderServicesWith(services: Service[], cols: ListColumns, sorte
   return streamTable(head, rows, { plain: true }, out);
 }
 
-const BASIC_HEAD = ['SERVICE', 'SCHEDULER', 'FLAGS', 'REAL SERVER', 'FORWARD', 'WEIGHT', 'ACTIVE', 'INACTIVE'];
 
 /** Characters of String(n) for a count or weight, without making the string. */
 function numberLength(n: number): number {

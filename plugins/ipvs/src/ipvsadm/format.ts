@@ -122,13 +122,15 @@ function inServiceOrder(services: readonly Service[]): Service[] {
 
 const PROTO_RANK = { tcp: 0, udp: 1, sctp: 2 } as const;
 
+/** serversInOrder()'s keys, kept from one service to the next. */
+let serverKeys = new Float64Array(64);
+
 /**
  * Sort real servers in place into compareServers() order, and return them. IPv4 ones (all of a
  * service's, in practice) are sorted by one number each (address, port) made once, rather than
  * by comparing texts, which parses both addresses at every comparison; servers in order already
  * are left as they are.
  */
-let serverKeys = new Float64Array(64);
 function serversInOrder(servers: Server[]): Server[] {
   const n = servers.length;
   if (n < 2) return servers;
