@@ -8,3 +8,4 @@ export * from './steps.js';
 export * from './kmod.js';
 export * from './log.js';
 export * from './flags.js';
+export * from './heap.js';
