@@ -36,7 +36,7 @@ function tunnelText(r: Server): string {
 
 /**
  * `sorted`: the services and their servers are already in sortServices() order. With `out`, the
- * text goes there in order as it is made, in pieces (a line, or part of one), and nothing is returned.
+ * lines (each with its newline) go there as they are made, and nothing is returned.
  */
 export function renderServices(services: Service[], cols: ListColumns = {}, sorted = false, out?: (text: string) => void): string {
   return renderServicesWith(services, cols, sorted, out, true);
@@ -136,32 +136,11 @@ function basicTable(list: readonly Service[], out: (text: string) => void): bool
     const label = serviceLabel(s);
     const flags = serviceFlagsText(s);
     out(`${trim(flags ? `${label}${pad(w[0]! - label.length)}  ${s.scheduler}${pad(w[1]! - s.scheduler.length)}  ${flags}` : `${label}${pad(w[0]! - label.length)}  ${s.scheduler}`)}\n`);
-    // a real server's line, the most common, goes out in its pieces: joined once per chunk by the
-    // caller, not first into a string of its own (a line made by concatenation is a chain of ten
-    // strings, and 50,000 such lines are 30 MB of garbage to collect)
     for (const r of s.servers) {
-      const port = String(r.port);
-      const v6 = r.family === 'ipv6';
-      out(lead);
-      out(v6 ? '-> [' : '-> ');
-      out(r.address);
-      out(v6 ? ']:' : ':');
-      out(port);
-      out(pad(w[3]! - 4 - r.address.length - port.length - (v6 ? 2 : 0)));
-      out('  ');
-      out(r.forward);
-      out(pad(w[4]! - r.forward.length));
-      out('  ');
+      const arrow = `-> ${serverLabel(r)}`;
       const weight = String(r.weight);
-      out(weight);
-      out(pad(w[5]! - weight.length));
-      out('  ');
       const active = String(r.activeConns);
-      out(active);
-      out(pad(w[6]! - active.length));
-      out('  ');
-      out(String(r.inactiveConns));
-      out('\n');
+      out(`${lead}${arrow}${pad(w[3]! - arrow.length)}  ${r.forward}${pad(w[4]! - r.forward.length)}  ${weight}${pad(w[5]! - weight.length)}  ${active}${pad(w[6]! - active.length)}  ${r.inactiveConns}\n`);
     }
   }
   return true;

@@ -100,7 +100,7 @@ export class ChunkedOutput {
   flush(): void {
     if (this.size === 0) return;
     this.write(this.parts.join(''));
-    this.parts.length = 0;
+    this.parts = [];
     this.size = 0;
   }
 }

@@ -262,30 +262,11 @@ export function formatSave(services: readonly Service[], out?: (text: string) =>
     if (s.onePacket) text += ' -o';
     if (s.schedFlags.length) text += ` -b ${schedFlagsText(s)}`;
     text += '\n';
-    if (out) {
-      // a real server's rule in pieces, joined once per chunk by the caller (see basicTable in render.ts)
-      out(text);
-      for (const r of s.servers) {
-        out('-a ');
-        out(name);
-        out(r.family === 'ipv6' ? ' -r [' : ' -r ');
-        out(r.address);
-        out(r.family === 'ipv6' ? ']:' : ':');
-        out(String(r.port));
-        out(' ');
-        out(FWD_SWITCH[r.forward]);
-        out(' -w ');
-        out(String(r.weight));
-        const tunnel = tunnelRule(r);
-        if (tunnel) out(tunnel);
-        out('\n');
-      }
-      continue;
-    }
     for (const r of s.servers) {
       text += `-a ${name} -r ${hostPort(r.family, r.address, r.port)} ${FWD_SWITCH[r.forward]} -w ${r.weight}${tunnelRule(r)}\n`;
     }
-    all += text;
+    if (out) out(text);
+    else all += text;
   }
   return all;
 }
@@ -344,47 +325,13 @@ export function formatList(services: readonly Service[], info: ListInfo | null |
     out(all);
     all = '';
   }
-  const plain = !opts.stats && !opts.rate && !opts.thresholds && !opts.persistentConn && !opts.tunInfo;
   for (const s of opts.sorted ? services : sortServices(services)) {
     let text = serviceLine(s, opts);
-    if (out && plain) {
-      out(text);
-      for (const r of s.servers) plainServerLine(r, out);
-      continue;
-    }
     for (const r of s.servers) text += serverLine(r, opts);
     if (out) out(text);
     else all += text;
   }
   return all;
-}
-
-const spaces: string[] = [];
-const pad = (n: number): string => (n <= 0 ? '' : (spaces[n] ??= ' '.repeat(n)));
-
-/** serverLine() without options, in pieces (see basicTable in render.ts). */
-function plainServerLine(r: Server, out: (text: string) => void): void {
-  const name = listServerName(r);
-  const forward = FWD_NAME[r.forward];
-  const weight = String(r.weight | 0);
-  const active = String(unsigned(r.activeConns));
-  const inactive = String(unsigned(r.inactiveConns));
-  out('  -> ');
-  out(name);
-  out(pad(28 - name.length));
-  out(' ');
-  out(forward);
-  out(pad(7 - forward.length));
-  out(' ');
-  out(weight);
-  out(pad(6 - weight.length));
-  out(' ');
-  out(active);
-  out(pad(10 - active.length));
-  out(' ');
-  out(inactive);
-  out(pad(10 - inactive.length));
-  out('\n');
 }
 
 // ---- ipvsadm -Ln --daemon, --timeout ----
