@@ -65,6 +65,13 @@ for (let run = 0; run < runs; run++) {
     progress(restore, who, run, r.ms);
   }
 }
+// what Node.js alone costs here, for the floor's sake: starting and exiting, nothing run
+{
+  const node: number[] = [];
+  for (let run = 0; run < runs; run++) node.push(timedInFreshNetns(`${q(process.execPath)} -e 0`, { settleMs: 0, flush: false }).ms);
+  const floor = median(restore.ms.floor);
+  notes.push(`Node.js alone (node -e 0) took ${median(node).toFixed(0)} ms (median of ${runs}): ${(median(node) / floor).toFixed(2)}x the floor`);
+}
 const same = Object.values(md5s).every((m) => m === md5s.ref);
 notes.push(`after each restore the table (ipvsadm -Sn) ${same ? 'equals' : 'DIFFERS FROM'} ipvsadm -R's${same ? '' : `: ${JSON.stringify(md5s)}`}; the recorder's own restore left ${rec.md5 === md5s.ref ? 'the same' : 'ANOTHER'} table`);
 
