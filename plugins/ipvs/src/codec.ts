@@ -212,6 +212,16 @@ export function decodeServiceReply(attrs: Buffer): Service | undefined {
   return undefined;
 }
 
+function need(n: number, have: number, what: string): void {
+  if (have < n) throw new NetlinkCodecError(`attribute ${what}: ${have} bytes, expected ${n}`);
+}
+
+/** A string attribute's text, up to its NUL. */
+function nulText(b: Buffer, p: number, end: number): string {
+  const nul = b.indexOf(0, p);
+  return b.toString('utf8', p, nul === -1 || nul > end ? end : nul);
+}
+
 function serviceInPlace(b: Buffer, from: number, to: number): Service {
   let af = 0;
   let protocol = 0;
@@ -225,13 +235,6 @@ function serviceInPlace(b: Buffer, from: number, to: number): Service {
   let netmask = -1;
   let netmaskLen = 0;
   let pe: string | undefined;
-  const need = (n: number, have: number, what: string): void => {
-    if (have < n) throw new NetlinkCodecError(`attribute ${what}: ${have} bytes, expected ${n}`);
-  };
-  const text = (p: number, end: number): string => {
-    const nul = b.indexOf(0, p);
-    return b.toString('utf8', p, nul === -1 || nul > end ? end : nul);
-  };
   for (let off = from; off + NLA_HDRLEN <= to;) {
     const len = b.readUInt16LE(off);
     if (len < NLA_HDRLEN || off + len > to) {
@@ -245,11 +248,11 @@ function serviceInPlace(b: Buffer, from: number, to: number): Service {
       case 3: addr = p; addrLen = n; break;
       case 4: need(2, n, 'port'); port = b.readUInt16BE(p); break;
       case 5: need(4, n, 'fwmark'); fwmark = b.readUInt32LE(p); break;
-      case 6: scheduler = text(p, p + n); break;
+      case 6: scheduler = nulText(b, p, p + n); break;
       case 7: if (n >= 4) flags = b.readUInt32LE(p); break;
       case 8: need(4, n, 'timeout'); timeout = b.readUInt32LE(p); break;
       case 9: netmask = p; netmaskLen = n; break;
-      case 11: pe = text(p, p + n); break;
+      case 11: pe = nulText(b, p, p + n); break;
       default: break;
     }
     off += align4(len);
