@@ -13,7 +13,7 @@ import {
   serverKeyAttrs, serviceFullAttrs, serviceKeyAttrs,
 } from './codec.js';
 import { closeSync, openSync } from 'node:fs';
-import { UnavailableError, holdYoungGeneration, linePieces, moduleAvailable } from '@ha/lib';
+import { UnavailableError, linePieces, moduleAvailable } from '@ha/lib';
 
 import {
   Family, Protocol, Server, Service, ServiceKey, SyncDaemon, Timeouts, isFwmark, serverLabel, serviceId, serviceLabel,
@@ -178,8 +178,6 @@ export interface ListOptions {
 
 /** The services and, unless told otherwise, their real servers, in kernel order. */
 export async function listServices(options: ListOptions = {}): Promise<Service[]> {
-  // most of what a table's decode makes is kept: see holdYoungGeneration
-  holdYoungGeneration();
   const f = await family();
   const req = genlRequest(f, CMD.GET_SERVICE, Buffer.alloc(0), { context: { object: 'IPVS services' } });
   let services: Service[];

@@ -16,7 +16,9 @@ let held = false;
 /**
  * From now on, keep the young generation at the size it has (V8's growth factor set to 1). Call
  * it once start-up is done: start-up itself is faster with the growth (the code it compiles
- * survives). Idempotent; it only ever holds the size, never shrinks it.
+ * survives). It is for commands that read a table and print it (ha ipvs list and save), where
+ * it was measured; a restore, which also plans and sends, keeps V8's default. Idempotent; it only
+ * ever holds the size, never shrinks it.
  */
 export function holdYoungGeneration(): void {
   if (held) return;

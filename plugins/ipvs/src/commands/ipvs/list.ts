@@ -1,5 +1,5 @@
 import * as Flags from '@oclif/core/flags';
-import { ChunkedOutput } from '@ha/lib';
+import { ChunkedOutput, holdYoungGeneration } from '@ha/lib';
 import { IpvsCommand, existingService } from '../../base.js';
 import { serviceKeyFlags, toOptions } from '../../flags.js';
 import { formatList, sortServicesInPlace } from '../../ipvsadm/format.js';
@@ -49,6 +49,8 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     } else {
       // the table and ipvsadm's format without extra columns need no thresholds or counters:
       // the kernel's text table gives the rest in one read instead of a dump per service
+      // most of what the table's decode makes is kept to the end (see holdYoungGeneration)
+      holdYoungGeneration();
       const basic = !this.jsonEnabled() && !flags.stats && !flags.rate && !flags.thresholds && !flags['persistent-conn'] && !flags['tun-info'];
       services = await listServices({ detail: basic ? 'basic' : 'full' });
     }

@@ -1,4 +1,4 @@
-import { ChunkedOutput } from '@ha/lib';
+import { ChunkedOutput, holdYoungGeneration } from '@ha/lib';
 import { IpvsCommand } from '../../base.js';
 import { formatSave, sortServicesInPlace } from '../../ipvsadm/format.js';
 import { listServices } from '../../kernel.js';
@@ -22,6 +22,8 @@ This format cannot hold real-server thresholds, the timeouts or the connection s
 
   protected async exec(): Promise<{ services: Service[] }> {
     await this.parse(IpvsSave);
+    // most of what the table's decode makes is kept to the end (see holdYoungGeneration)
+    holdYoungGeneration();
     // the save format has no thresholds or counters: the basic listing has all it prints
     return { services: await listServices({ detail: this.jsonEnabled() ? 'full' : 'basic' }) };
   }
