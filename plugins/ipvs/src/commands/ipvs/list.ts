@@ -47,10 +47,10 @@ export default class IpvsList extends IpvsCommand<ListResult> {
     if (one) {
       services = [await existingService(o)];
     } else {
-      // the table and ipvsadm's format without extra columns need no thresholds or counters:
-      // the kernel's text table gives the rest in one read instead of a dump per service
       // most of what the table's decode makes is kept to the end (see holdYoungGeneration)
       holdYoungGeneration();
+      // the table and ipvsadm's format without extra columns need no thresholds or counters:
+      // the kernel's text table gives the rest in one read instead of a dump per service
       const basic = !this.jsonEnabled() && !flags.stats && !flags.rate && !flags.thresholds && !flags['persistent-conn'] && !flags['tun-info'];
       services = await listServices({ detail: basic ? 'basic' : 'full' });
     }
